@@ -11,6 +11,9 @@
 
 mod civil;
 mod pauses;
+/// A plain minute-by-minute business calendar over a [`CalendarSpec`]: the
+/// oracle that tests, benches and fuzzers check [`Calendar`] against.
+pub mod reference;
 mod spec;
 mod table;
 

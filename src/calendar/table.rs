@@ -17,12 +17,24 @@ use super::civil::{civil_from_days, days_from_civil, utc_year_start, weekday_ind
 use super::spec::{Holiday, Window};
 
 /// Covered intervals of one UTC year, disjoint, sorted, merged where they touch.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct YearTable {
     pub starts: Vec<i64>,
     pub ends: Vec<i64>,
     /// `cum[k]` = covered seconds in the first `k` intervals; `cum.len() == starts.len() + 1`.
     pub cum: Vec<i64>,
+}
+
+/// An empty year (nothing covered). `cum` must hold its leading 0 even here:
+/// `prefix` indexes it unconditionally.
+impl Default for YearTable {
+    fn default() -> Self {
+        Self {
+            starts: Vec::new(),
+            ends: Vec::new(),
+            cum: vec![0],
+        }
+    }
 }
 
 impl YearTable {
@@ -114,10 +126,7 @@ impl Hours {
             }
         }
         intervals.sort_unstable();
-        let mut table = YearTable {
-            cum: vec![0],
-            ..YearTable::default()
-        };
+        let mut table = YearTable::default();
         for (from, to) in intervals {
             match table.ends.last_mut() {
                 Some(end) if from <= *end => {

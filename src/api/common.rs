@@ -1,0 +1,81 @@
+//! Vocabulary shared by more than one resource.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// What a ticket is about; a tier's `entitlements` list which it covers.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+pub enum Category {
+    Technical,
+    Billing,
+    Subscription,
+    Advisory,
+    EscalationManagement,
+    AccountManagement,
+}
+
+impl Category {
+    /// Entitlements of a tier that lists none (DESIGN.md rule 1).
+    pub const DEFAULT_ENTITLEMENTS: [Category; 3] =
+        [Category::Technical, Category::Billing, Category::Subscription];
+}
+
+/// Hours during which a clock runs.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
+pub enum Coverage {
+    #[serde(rename = "24x7")]
+    RoundTheClock,
+    BusinessHours,
+}
+
+impl Coverage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Coverage::RoundTheClock => "24x7",
+            Coverage::BusinessHours => "BusinessHours",
+        }
+    }
+}
+
+/// A user or group, as RBAC names them.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Hash, JsonSchema)]
+pub struct Subject {
+    pub kind: SubjectKind,
+    /// User name or group name as the cluster's authenticator reports it.
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
+pub enum SubjectKind {
+    User,
+    Group,
+}
+
+/// The condition list every resource carries, keyed by `type`.
+pub type Conditions = Vec<Condition>;
+
+/// Schema marker for `conditions`: a map list keyed by type, so server-side
+/// apply merges conditions from different writers instead of replacing them.
+pub(crate) fn conditions_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let mut schema = <Vec<Condition>>::json_schema(generator);
+    schema.insert("x-kubernetes-list-type".into(), "map".into());
+    schema.insert("x-kubernetes-list-map-keys".into(), serde_json::json!(["type"]));
+    schema
+}
+
+/// Languages compare by primary subtag, case-insensitively (`en-US` is `en`).
+pub fn primary_language(tag: &str) -> String {
+    tag.split(['-', '_'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+}
+
+/// CEL: a BCP 47 tag, loosely (primary subtag of letters, then subtags).
+pub const LANGUAGE_RE: &str = r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$";
+/// CEL: a Kubernetes object name (DNS subdomain).
+pub const NAME_RE: &str = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$";
+/// CEL: a namespace name (DNS label).
+pub const NAMESPACE_RE: &str = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";

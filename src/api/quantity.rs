@@ -1,0 +1,185 @@
+//! Go-style durations and percentages, as written in the specs.
+//!
+//! The CEL rules (see [`DURATION_RE`], [`PERCENT_RE`]) refuse malformed values
+//! at the API server; these parsers give the same verdicts offline and keep
+//! the arithmetic exact: whole seconds, percentages as integer fractions.
+
+/// What CEL accepts as a duration: Go's `time.ParseDuration` grammar without
+/// a sign (a deadline cannot be negative).
+pub const DURATION_RE: &str = r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$";
+/// `0%`–`100%`, decimals allowed.
+pub const PERCENT_RE: &str = r"^(100(\.0+)?|[0-9]{1,2}(\.[0-9]+)?)%$";
+
+/// Why a duration or percentage does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QuantityError {
+    #[error("{0:?} is not a duration like 90m, 1h30m or 4h")]
+    Duration(String),
+    #[error("{0:?} is longer than {max} hours", max = MAX_DURATION_SECONDS / 3600)]
+    DurationTooLong(String),
+    #[error("{0:?} is not a percentage from 0% to 100%")]
+    Percent(String),
+}
+
+/// Longest duration accepted anywhere: ten years of wall-clock time.
+pub const MAX_DURATION_SECONDS: i64 = 10 * 366 * 86_400;
+
+/// Parses a Go-style duration into whole seconds (fractions of a second are
+/// dropped). `0s` is allowed; the caller decides whether zero makes sense.
+pub fn parse_duration(text: &str) -> Result<i64, QuantityError> {
+    let err = || QuantityError::Duration(text.to_string());
+    if text.is_empty() || text.len() > 64 {
+        return Err(err());
+    }
+    // Accumulate in nanoseconds as i128: exact, and no overflow for 64 chars.
+    let mut total: i128 = 0;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(err)?;
+        let (number, tail) = rest.split_at(digits);
+        let unit_len = tail
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(tail.len());
+        let (unit, tail) = tail.split_at(unit_len);
+        let scale: i128 = match unit {
+            "h" => 3_600_000_000_000,
+            "m" => 60_000_000_000,
+            "s" => 1_000_000_000,
+            "ms" => 1_000_000,
+            "us" | "µs" => 1_000,
+            "ns" => 1,
+            _ => return Err(err()),
+        };
+        let (whole, frac) = match number.split_once('.') {
+            Some((w, f)) if !f.is_empty() && !f.contains('.') => (w, f),
+            Some(_) => return Err(err()),
+            None => (number, ""),
+        };
+        if whole.is_empty() {
+            return Err(err());
+        }
+        let whole: i128 = whole.parse().map_err(|_| err())?;
+        total = total.checked_add(whole.checked_mul(scale).ok_or_else(err)?).ok_or_else(err)?;
+        let mut place = scale;
+        for digit in frac.bytes() {
+            place /= 10;
+            total += i128::from(digit - b'0') * place;
+        }
+        rest = tail;
+    }
+    let seconds = total / 1_000_000_000;
+    if seconds > i128::from(MAX_DURATION_SECONDS) {
+        return Err(QuantityError::DurationTooLong(text.to_string()));
+    }
+    Ok(seconds as i64)
+}
+
+/// A percentage as an exact fraction `numerator / denominator` of 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Percent {
+    numerator: i64,
+    denominator: i64,
+}
+
+impl Percent {
+    pub fn parse(text: &str) -> Result<Self, QuantityError> {
+        let err = || QuantityError::Percent(text.to_string());
+        let number = text.strip_suffix('%').ok_or_else(err)?;
+        let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
+        let digits_ok = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if whole.is_empty() || whole.len() > 3 || frac.len() > 9 || !digits_ok(whole) || !digits_ok(frac)
+        {
+            return Err(err());
+        }
+        if number.contains('.') && frac.is_empty() {
+            return Err(err());
+        }
+        let scale = 10_i64.pow(frac.len() as u32);
+        let whole: i64 = whole.parse().map_err(|_| err())?;
+        let frac: i64 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| err())? };
+        let numerator = whole * scale + frac;
+        let denominator = 100 * scale;
+        if numerator > denominator {
+            return Err(err());
+        }
+        Ok(Self {
+            numerator,
+            denominator,
+        })
+    }
+
+    /// This share of `seconds`, rounded down to a whole second (rule 7).
+    pub fn of(self, seconds: i64) -> i64 {
+        (i128::from(seconds) * i128::from(self.numerator) / i128::from(self.denominator)) as i64
+    }
+}
+
+/// An escalation level's `after`: a share of the response target or a duration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum After {
+    Share(Percent),
+    Elapsed(i64),
+}
+
+impl After {
+    pub fn parse(text: &str) -> Result<Self, QuantityError> {
+        if text.ends_with('%') {
+            Percent::parse(text).map(After::Share)
+        } else {
+            parse_duration(text).map(After::Elapsed)
+        }
+    }
+
+    /// Business seconds after the clock start at which the level begins.
+    pub fn seconds(self, target: i64) -> i64 {
+        match self {
+            After::Share(p) => p.of(target),
+            After::Elapsed(s) => s,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_follow_go() {
+        assert_eq!(parse_duration("90m"), Ok(5400));
+        assert_eq!(parse_duration("1h30m"), Ok(5400));
+        assert_eq!(parse_duration("1.5h"), Ok(5400));
+        assert_eq!(parse_duration("4h"), Ok(14_400));
+        assert_eq!(parse_duration("2h45m30s"), Ok(9930));
+        assert_eq!(parse_duration("1500ms"), Ok(1));
+        assert_eq!(parse_duration("0s"), Ok(0));
+        assert_eq!(parse_duration("1µs"), Ok(0));
+        for bad in ["", "1", "h", "-1h", "1d", "1.h", ".5h", "1..5h", "1h 30m", "1H"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+        assert!(matches!(
+            parse_duration("999999h"),
+            Err(QuantityError::DurationTooLong(_))
+        ));
+    }
+
+    #[test]
+    fn percentages_round_down() {
+        let p = Percent::parse("75%").unwrap();
+        assert_eq!(p.of(3600), 2700);
+        assert_eq!(Percent::parse("33.3%").unwrap().of(100), 33);
+        assert_eq!(Percent::parse("0%").unwrap().of(3600), 0);
+        assert_eq!(Percent::parse("100%").unwrap().of(7), 7);
+        assert_eq!(Percent::parse("50%").unwrap().of(7), 3);
+        for bad in ["101%", "75", "%", "-5%", "7.%", "100.5%", "1e2%"] {
+            assert!(Percent::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn after_is_share_or_duration() {
+        assert_eq!(After::parse("50%").unwrap().seconds(3600), 1800);
+        assert_eq!(After::parse("90m").unwrap().seconds(3600), 5400);
+    }
+}

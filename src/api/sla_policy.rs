@@ -1,0 +1,179 @@
+//! SlaPolicy: response targets per severity, coverage and business calendars.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::{CustomResource, KubeSchema};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::common::{Category, Coverage, conditions_schema};
+
+/// Targets, coverage and calendars that tiers point at.
+#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kube(
+    group = "supportpolicy.dev",
+    version = "v1alpha1",
+    kind = "SlaPolicy",
+    plural = "slapolicies",
+    shortname = "sla",
+    category = "support",
+    status = "SlaPolicyStatus",
+    doc = "Response targets per severity, coverage rules and business calendars.",
+    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+)]
+#[serde(rename_all = "camelCase")]
+pub struct SlaPolicySpec {
+    /// Severity levels, most severe first; a downgrade moves to the next entry.
+    #[schemars(length(min = 1, max = 10))]
+    #[x_kube(validation = Rule::new("self.all(s, self.exists_one(o, o.name == s.name))").message("severity names must be unique"))]
+    pub severities: Vec<SeverityLevel>,
+    /// Languages served round the clock (primary subtags); others get business hours. Default [en].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 50))]
+    #[x_kube(validation = Rule::new("self.all(l, size(l) <= 35 && l.matches('^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$'))").message("languages must be BCP 47 tags such as en or en-US"))]
+    pub round_the_clock_languages: Option<Vec<String>>,
+    /// Share of the response target after which a ticket is AtRisk, e.g. "75%".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 16))]
+    #[x_kube(validation = Rule::new("self.matches('^(100(\\\\.0+)?|[0-9]{1,2}(\\\\.[0-9]+)?)%$')").message("atRiskAt must be a percentage from 0% to 100%, such as 75%"))]
+    pub at_risk_at: Option<String>,
+    /// What preview-stage products are supported for (never round the clock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preview: Option<PreviewSupport>,
+    /// Business calendars; one must be named `default`.
+    #[schemars(length(min = 1, max = 20))]
+    #[x_kube(
+        validation = Rule::new("self.exists(c, c.name == 'default')").message("calendars must include one named default"),
+        validation = Rule::new("self.all(c, self.exists_one(o, o.name == c.name))").message("calendar names must be unique")
+    )]
+    pub calendars: Vec<CalendarDef>,
+    /// Whole local days off, in the zone of each calendar they apply to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 500))]
+    pub holidays: Vec<HolidayDef>,
+}
+
+/// One severity level and its initial-response target.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SeverityLevel {
+    /// Name tickets use in spec.severity, e.g. A.
+    #[schemars(length(min = 1, max = 32))]
+    #[x_kube(validation = Rule::new("self.matches('^[A-Za-z0-9][-A-Za-z0-9_.]*$')").message("severity names are letters, digits, '-', '_' or '.', such as A or sev1"))]
+    pub name: String,
+    /// Initial-response target, a Go-style duration such as 1h or 90m.
+    #[schemars(length(max = 64))]
+    #[x_kube(validation = Rule::new("self.matches('^([0-9]+(\\\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$')").message("initialResponse must be a duration such as 1h, 90m or 1h30m"))]
+    pub initial_response: String,
+    /// 24x7 or BusinessHours.
+    pub coverage: Coverage,
+    /// Without the customer's 24x7 commitment, the ticket is downgraded one level.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires_customer24x7: Option<bool>,
+    /// A ticket may request 24x7; then the customer must commit to it, else it is downgraded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow24x7_on_request: Option<bool>,
+}
+
+/// Languages and categories that preview-stage products are supported in.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PreviewSupport {
+    /// Default [en].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 50))]
+    #[x_kube(validation = Rule::new("self.all(l, size(l) <= 35 && l.matches('^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$'))").message("languages must be BCP 47 tags such as en or en-US"))]
+    pub languages: Option<Vec<String>>,
+    /// Default [Technical].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 6))]
+    pub categories: Option<Vec<Category>>,
+}
+
+/// A named business calendar.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CalendarDef {
+    /// Tickets pick it with spec.region; `default` serves all others.
+    #[schemars(length(min = 1, max = 63))]
+    #[x_kube(validation = Rule::new("self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')").message("calendar names are lower-case letters, digits and '-', such as north-america"))]
+    pub name: String,
+    /// IANA time zone, e.g. America/Los_Angeles.
+    #[schemars(length(min = 1, max = 64))]
+    pub time_zone: String,
+    /// Weekly windows `[start, end)` in local time; windows on one day must not overlap.
+    #[schemars(length(max = 50))]
+    pub hours: Vec<HoursDef>,
+}
+
+/// Windows `[start, end)` on some weekdays.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("self.start < self.end").message("start must be before end (end may be 24:00)"))]
+pub struct HoursDef {
+    #[schemars(length(min = 1, max = 7))]
+    #[x_kube(validation = Rule::new("self.all(d, self.exists_one(o, o == d))").message("days must not repeat"))]
+    pub days: Vec<Day>,
+    /// HH:MM, 00:00–23:59.
+    #[schemars(length(max = 5))]
+    #[x_kube(validation = Rule::new("self.matches('^([01][0-9]|2[0-3]):[0-5][0-9]$')").message("start must be a time HH:MM from 00:00 to 23:59"))]
+    pub start: String,
+    /// HH:MM, 00:01–24:00.
+    #[schemars(length(max = 5))]
+    #[x_kube(validation = Rule::new("self.matches('^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$')").message("end must be a time HH:MM from 00:00 to 24:00"))]
+    pub end: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
+pub enum Day {
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
+}
+
+impl Day {
+    pub fn weekday(self) -> jiff::civil::Weekday {
+        use jiff::civil::Weekday::*;
+        match self {
+            Day::Mon => Monday,
+            Day::Tue => Tuesday,
+            Day::Wed => Wednesday,
+            Day::Thu => Thursday,
+            Day::Fri => Friday,
+            Day::Sat => Saturday,
+            Day::Sun => Sunday,
+        }
+    }
+}
+
+/// A whole local day off.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct HolidayDef {
+    /// YYYY-MM-DD for one date, MM-DD for every year.
+    #[schemars(length(max = 10))]
+    #[x_kube(validation = Rule::new("self.matches('^([0-9]{4}-)?(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$')").message("date must be YYYY-MM-DD, or MM-DD for every year"))]
+    pub date: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 128))]
+    pub name: Option<String>,
+    /// Calendars it applies to; absent or empty: all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 20))]
+    pub calendars: Option<Vec<String>>,
+}
+
+/// Observed state of an SlaPolicy.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SlaPolicyStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    #[serde(default)]
+    #[schemars(schema_with = "conditions_schema")]
+    pub conditions: Vec<Condition>,
+}

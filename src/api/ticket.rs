@@ -1,0 +1,209 @@
+//! Ticket: the thing with deadlines.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use kube::{CustomResource, KubeSchema};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::common::{Category, Coverage, conditions_schema};
+use super::support_tier::SupportType;
+
+/// A support case whose response deadline the operator keeps.
+#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kube(
+    group = "supportpolicy.dev",
+    version = "v1alpha1",
+    kind = "Ticket",
+    namespaced,
+    shortname = "tkt",
+    category = "support",
+    status = "TicketStatus",
+    doc = "A support case in a workspace's namespace; the operator keeps its response deadline.",
+    printcolumn(name = "Workspace", type_ = "string", json_path = ".status.workspace"),
+    printcolumn(name = "Severity", type_ = "string", json_path = ".status.severity"),
+    printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase"),
+    printcolumn(name = "Due", type_ = "string", format = "date-time", json_path = ".status.responseDueAt"),
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("!has(oldSelf.openedAt) || (has(self.openedAt) && self.openedAt == oldSelf.openedAt)").message("openedAt is immutable once set"))]
+pub struct TicketSpec {
+    #[schemars(length(min = 1, max = 256))]
+    pub title: String,
+    /// Requested severity, one of the policy's.
+    #[schemars(length(min = 1, max = 32))]
+    #[x_kube(validation = Rule::new("self == oldSelf").message("severity is immutable: open a new ticket for a different severity"))]
+    pub severity: String,
+    /// Tier; the workspace's tier if absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 253))]
+    pub tier: Option<String>,
+    /// Default Technical.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<Category>,
+    /// BCP 47 tag; default en.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 35))]
+    #[x_kube(validation = Rule::new("self.matches('^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$')").message("language must be a BCP 47 tag such as en, de or pt-BR"))]
+    pub language: Option<String>,
+    /// Picks the policy calendar; unknown or absent: `default`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 63))]
+    pub region: Option<String>,
+    /// IANA zone for the `default` calendar only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 64))]
+    pub time_zone: Option<String>,
+    /// The customer's commitment; default BusinessHours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_availability: Option<Coverage>,
+    /// Default BusinessHours; meaningful where the level allows 24x7 on request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage_requested: Option<Coverage>,
+    /// Default GA.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_stage: Option<ProductStage>,
+    /// Clock start; creationTimestamp if absent (imports, migrations).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opened_at: Option<Time>,
+    /// Set by the help desk when it first responds: stops the response clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_response_at: Option<Time>,
+    /// Clock stopped, e.g. awaiting the customer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 100))]
+    pub pauses: Vec<Pause>,
+    /// Filed by a partner for the customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<OnBehalfOf>,
+    /// Reopens a closed ticket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reopen_of: Option<ReopenOf>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
+pub enum ProductStage {
+    #[serde(rename = "GA")]
+    Ga,
+    PublicPreview,
+    PrivatePreview,
+}
+
+/// The clock stopped over `[from, to)`; `to` absent: paused now.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("!has(self.to) || timestamp(self.to) > timestamp(self.from)").message("a pause's to must be after its from"))]
+pub struct Pause {
+    pub from: Time,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 128))]
+    pub reason: Option<String>,
+}
+
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct OnBehalfOf {
+    #[schemars(length(min = 1, max = 253))]
+    pub partner: String,
+}
+
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ReopenOf {
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+    pub closed_at: Time,
+    #[serde(default)]
+    pub same_environment: bool,
+    #[serde(default)]
+    pub same_version: bool,
+}
+
+/// Where a ticket stands (DESIGN.md rule 8).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
+pub enum Phase {
+    Pending,
+    OnTrack,
+    AtRisk,
+    Breached,
+    Responded,
+    Paused,
+    BestEffort,
+    Rejected,
+}
+
+impl Phase {
+    pub const ALL: [Phase; 8] = [
+        Phase::Pending,
+        Phase::OnTrack,
+        Phase::AtRisk,
+        Phase::Breached,
+        Phase::Responded,
+        Phase::Paused,
+        Phase::BestEffort,
+        Phase::Rejected,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Pending => "Pending",
+            Phase::OnTrack => "OnTrack",
+            Phase::AtRisk => "AtRisk",
+            Phase::Breached => "Breached",
+            Phase::Responded => "Responded",
+            Phase::Paused => "Paused",
+            Phase::BestEffort => "BestEffort",
+            Phase::Rejected => "Rejected",
+        }
+    }
+}
+
+/// Observed state of a Ticket, as the deadline rules compute it.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
+    /// Effective severity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub downgrade: Option<Downgrade>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<Coverage>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_due_at: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_risk_at: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<Phase>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalation: Option<Escalation>,
+    #[serde(default)]
+    #[schemars(schema_with = "conditions_schema")]
+    pub conditions: Vec<Condition>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Downgrade {
+    pub from: String,
+    pub reason: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Escalation {
+    /// 1-based position in the tier's chain.
+    pub level: u32,
+    pub support_type: SupportType,
+    pub queue: String,
+}

@@ -1,0 +1,103 @@
+//! Workspace: one segment of a support agreement, with its namespace and access.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use kube::{CustomResource, KubeSchema};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::common::{Subject, conditions_schema};
+
+/// A segment of a support agreement: its tickets live in `namespace`, visible to its members.
+#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kube(
+    group = "supportpolicy.dev",
+    version = "v1alpha1",
+    kind = "Workspace",
+    shortname = "sws",
+    category = "support",
+    status = "WorkspaceStatus",
+    doc = "A segment of a support agreement: namespace, default tier and who may see its tickets.",
+    printcolumn(name = "Namespace", type_ = "string", json_path = ".spec.namespace"),
+    printcolumn(name = "Tier", type_ = "string", json_path = ".spec.tier"),
+    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkspaceSpec {
+    /// Namespace of this workspace's tickets; created if missing.
+    #[schemars(length(min = 1, max = 63))]
+    #[x_kube(
+        validation = Rule::new("self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')").message("namespace must be a DNS label: lower-case letters, digits and '-'"),
+        validation = Rule::new("self == oldSelf").message("namespace is immutable: create a new workspace instead")
+    )]
+    pub namespace: String,
+    /// Default tier for its tickets.
+    #[schemars(length(min = 1, max = 253))]
+    pub tier: String,
+    /// Tiers its tickets may name; absent or empty: any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 20))]
+    pub allowed_tiers: Option<Vec<String>>,
+    /// Unified, Premier or Standard; sets the personal-account default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agreement: Option<Agreement>,
+    /// Default: false for Unified, true otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_personal_accounts: Option<bool>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 100))]
+    pub admins: Vec<Subject>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 1000))]
+    pub members: Vec<Subject>,
+    /// Partners acting for the customer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 50))]
+    pub delegated_admins: Vec<DelegatedAdmin>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
+pub enum Agreement {
+    Unified,
+    Premier,
+    Standard,
+}
+
+/// A partner's delegated-admin relationship.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct DelegatedAdmin {
+    #[schemars(length(min = 1, max = 253))]
+    pub partner: String,
+    /// Group bound while the delegation is active.
+    #[schemars(length(min = 1, max = 253))]
+    pub group: String,
+    pub provider: Provider,
+    #[serde(default)]
+    #[schemars(length(max = 20))]
+    pub roles: Vec<String>,
+    /// Absent: never expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Time>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
+pub enum Provider {
+    DirectProvider,
+    IndirectProvider,
+    IndirectReseller,
+}
+
+/// The role a partner needs to open tickets for the customer.
+pub const SUPPORT_ADMIN_ROLE: &str = "ServiceSupportAdministrator";
+
+/// Observed state of a Workspace.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkspaceStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    #[serde(default)]
+    #[schemars(schema_with = "conditions_schema")]
+    pub conditions: Vec<Condition>,
+}

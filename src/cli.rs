@@ -1,0 +1,268 @@
+//! The command line: `evaluate` and `crds` (and, with the controllers, `run`).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use serde::Serialize;
+
+use crate::api::{Ticket, TicketStatus};
+use crate::deadline::plan::Plan;
+use crate::deadline::{Evaluation, TicketInput, evaluate};
+use crate::manifests::Manifests;
+use crate::routing;
+
+#[derive(Parser, Debug)]
+#[command(name = "support-operator", version, about = "Support tiers, SLA policies and workspaces as live cluster state")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Apply the deadline rules offline to manifest files or folders and print
+    /// every Ticket's status and the ConfigMaps the operator would write.
+    ///
+    /// Exit codes: 0 all good; 1 input could not be read (nothing printed);
+    /// 2 printed, but some reference dangles or some object would not be Ready.
+    Evaluate(EvaluateArgs),
+    /// Print the CustomResourceDefinitions as YAML.
+    Crds,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct EvaluateArgs {
+    /// Manifest files or folders (YAML or JSON, multi-document; folders recursively).
+    #[arg(short = 'f', long = "filename", required = true, num_args = 1..)]
+    pub paths: Vec<PathBuf>,
+    /// The instant to evaluate at (RFC 3339); default: the current time.
+    #[arg(long, value_parser = parse_now)]
+    pub now: Option<Timestamp>,
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+    /// Namespace the operator runs in (where `support-routing` lives).
+    #[arg(long, default_value = "support-operator")]
+    pub operator_namespace: String,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    Json,
+    Yaml,
+    Table,
+}
+
+fn parse_now(text: &str) -> Result<Timestamp, String> {
+    text.parse::<Timestamp>()
+        .map_err(|e| format!("{text:?} is not an RFC 3339 instant such as 2026-11-23T08:00:00Z: {e}"))
+}
+
+/// Runs the command line; errors are printed, never panicked.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Crds => match crate::api::crds_yaml() {
+            Ok(yaml) => print_out(&yaml),
+            Err(e) => fail(&format!("cannot render the CRDs: {e}")),
+        },
+        Command::Evaluate(args) => run_evaluate(&args),
+    }
+}
+
+fn print_out(text: &str) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (`| head`) is not an error worth a panic.
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => fail(&format!("cannot write output: {e}")),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(1)
+}
+
+/// The JSON/YAML document `evaluate` prints.
+#[derive(Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub tickets: Vec<TicketReport>,
+    pub config_maps: Vec<k8s_openapi::api::core::v1::ConfigMap>,
+}
+
+#[derive(Serialize, Debug)]
+pub struct TicketReport {
+    pub namespace: String,
+    pub name: String,
+    pub status: TicketStatus,
+}
+
+/// What `evaluate` computes, before it is printed.
+pub struct Evaluated {
+    pub report: Report,
+    pub evaluations: Vec<Evaluation>,
+    pub findings: Vec<crate::manifests::Finding>,
+}
+
+/// `evaluate` without the printing: the same core the controller calls.
+pub fn evaluate_manifests(manifests: &Manifests, now: Timestamp, operator_namespace: &str) -> Evaluated {
+    let catalog = manifests.catalog();
+    let mut tickets: Vec<&Ticket> = manifests.tickets.iter().collect();
+    tickets.sort_by(|a, b| (&a.metadata.namespace, &a.metadata.name).cmp(&(&b.metadata.namespace, &b.metadata.name)));
+    let mut reports = Vec::with_capacity(tickets.len());
+    let mut evaluations = Vec::with_capacity(tickets.len());
+    for t in tickets {
+        let input = TicketInput {
+            namespace: t.metadata.namespace.as_deref().unwrap_or_default(),
+            spec: &t.spec,
+            created: Manifests::created(t, now),
+            generation: t.metadata.generation,
+        };
+        let eval = evaluate(&catalog, input, t.status.as_ref(), now);
+        reports.push(TicketReport {
+            namespace: input.namespace.to_string(),
+            name: t.metadata.name.clone().unwrap_or_default(),
+            status: eval.status.clone(),
+        });
+        evaluations.push(eval);
+    }
+    let table = routing::compile(&catalog, &manifests.policies);
+    let config_maps = routing::config_maps(&table, &catalog, operator_namespace);
+    Evaluated {
+        findings: manifests.findings(&catalog),
+        report: Report {
+            tickets: reports,
+            config_maps,
+        },
+        evaluations,
+    }
+}
+
+fn run_evaluate(args: &EvaluateArgs) -> ExitCode {
+    let manifests = match Manifests::load(&args.paths) {
+        Ok(m) => m,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let now = args.now.unwrap_or_else(Timestamp::now);
+    let evaluated = evaluate_manifests(&manifests, now, &args.operator_namespace);
+    let text = match args.output {
+        Output::Json => match serde_json::to_string_pretty(&evaluated.report) {
+            Ok(s) => s + "\n",
+            Err(e) => return fail(&format!("cannot render JSON: {e}")),
+        },
+        Output::Yaml => match serde_saphyr::to_string(&evaluated.report) {
+            Ok(s) => s,
+            Err(e) => return fail(&format!("cannot render YAML: {e}")),
+        },
+        Output::Table => table(&evaluated, now),
+    };
+    let code = print_out(&text);
+    if code != ExitCode::SUCCESS {
+        return code;
+    }
+    for finding in &evaluated.findings {
+        eprintln!("error: {finding}");
+    }
+    if evaluated.findings.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    }
+}
+
+/// A person's view: one line per ticket, due time in local and UTC.
+pub fn table(evaluated: &Evaluated, now: Timestamp) -> String {
+    let mut rows: Vec<[String; 7]> = vec![[
+        "TICKET".into(),
+        "WORKSPACE".into(),
+        "SEVERITY".into(),
+        "PHASE".into(),
+        "ESCALATION".into(),
+        "DUE (LOCAL)".into(),
+        "DUE (UTC)".into(),
+    ]];
+    for (report, eval) in evaluated.report.tickets.iter().zip(&evaluated.evaluations) {
+        let s = &report.status;
+        let severity = match (&s.severity, &s.downgrade) {
+            (Some(sev), Some(d)) => format!("{sev} (from {})", d.from),
+            (Some(sev), None) => sev.clone(),
+            (None, _) => "-".into(),
+        };
+        let phase = match s.phase {
+            Some(crate::api::Phase::Rejected) => {
+                let reason = s.conditions.iter().find(|c| c.type_ == "Accepted").map(|c| c.reason.as_str());
+                format!("Rejected: {}", reason.unwrap_or("?"))
+            }
+            Some(p) => p.as_str().to_string(),
+            None => "-".into(),
+        };
+        let escalation = s
+            .escalation
+            .as_ref()
+            .map_or("-".into(), |e| format!("{} {:?}", e.level, e.support_type));
+        let (local, utc) = match (&s.response_due_at, &eval.plan) {
+            (Some(due), Plan::Accepted(a)) => {
+                let sla = a.sla.as_ref();
+                let zone = sla.and_then(|s| TimeZone::get(&s.zone).ok()).unwrap_or(TimeZone::UTC);
+                let local = due.0.to_zoned(zone);
+                (
+                    format!(
+                        "{} {}",
+                        local.strftime("%a %Y-%m-%d %H:%M %Z"),
+                        sla.map_or("", |s| s.calendar.as_str())
+                    ),
+                    due.0.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                )
+            }
+            (None, Plan::Accepted(a)) if a.sla.is_some() => ("never (paused)".into(), "-".into()),
+            _ => ("-".into(), "-".into()),
+        };
+        rows.push([
+            format!("{}/{}", report.namespace, report.name),
+            s.workspace.clone().unwrap_or_else(|| "-".into()),
+            severity,
+            phase,
+            escalation,
+            local,
+            utc,
+        ]);
+    }
+    let widths: Vec<usize> = (0..7)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in &rows {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    let maps: Vec<String> = evaluated
+        .report
+        .config_maps
+        .iter()
+        .map(|c| {
+            format!(
+                "{}/{}",
+                c.metadata.namespace.as_deref().unwrap_or_default(),
+                c.metadata.name.as_deref().unwrap_or_default()
+            )
+        })
+        .collect();
+    out.push_str(&format!(
+        "\n{} tickets at {}; ConfigMaps: {}\n",
+        evaluated.report.tickets.len(),
+        now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        maps.join(", ")
+    ));
+    out
+}

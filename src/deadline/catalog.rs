@@ -1,0 +1,364 @@
+//! The objects a ticket is judged against, checked and compiled once.
+//!
+//! Policies, tiers and workspaces change rarely and tickets are many, so their
+//! parsing (durations, percentages, zones, calendars) happens here, once per
+//! snapshot, and every problem is kept as a [`Problem`] that names the field.
+//! The controllers report those problems as `Ready=False`; tickets that depend
+//! on a broken object are rejected with the same message.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use jiff::tz::TimeZone;
+
+use crate::api::common::primary_language;
+use crate::api::quantity::{After, Percent, parse_duration};
+use crate::api::sla_policy::CalendarDef;
+use crate::api::support_tier::EscalationLevel;
+use crate::api::workspace::Agreement;
+use crate::api::{
+    Category, Coverage, SlaPolicy, SlaPolicySpec, SupportTier, SupportTierSpec, Workspace, WorkspaceSpec,
+};
+use crate::calendar::{Calendar, CalendarSpec, Holiday, Window};
+
+/// Something wrong with one object, for a `Ready=False` condition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// CamelCase reason for the condition.
+    pub reason: &'static str,
+    /// Path of the offending field, e.g. `spec.calendars[1].timeZone`.
+    pub field: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// One severity level, parsed.
+#[derive(Debug, Clone)]
+pub struct Level {
+    pub name: String,
+    pub target: i64,
+    pub coverage: Coverage,
+    pub requires_customer: bool,
+    pub allow_on_request: bool,
+}
+
+/// A policy calendar, compiled.
+#[derive(Debug)]
+pub struct PolicyCalendar {
+    pub name: String,
+    pub zone_name: String,
+    spec: CalendarSpec,
+    pub compiled: Arc<Calendar>,
+    /// The `default` calendar again in the zones tickets asked for.
+    in_zones: Mutex<HashMap<String, Arc<Calendar>>>,
+}
+
+impl PolicyCalendar {
+    /// This calendar in another zone (rule 5: a ticket's `timeZone` moves
+    /// `default`'s windows and holidays into its local time).
+    pub fn in_zone(&self, zone_name: &str) -> Result<Arc<Calendar>, String> {
+        if zone_name == self.zone_name {
+            return Ok(self.compiled.clone());
+        }
+        if let Some(cal) = self.in_zones.lock().ok().and_then(|m| m.get(zone_name).cloned()) {
+            return Ok(cal);
+        }
+        let zone = TimeZone::get(zone_name).map_err(|_| format!("unknown time zone {zone_name:?}"))?;
+        let spec = CalendarSpec {
+            zone,
+            ..self.spec.clone()
+        };
+        let cal = Arc::new(Calendar::new(&spec).map_err(|e| e.to_string())?);
+        if let Ok(mut m) = self.in_zones.lock() {
+            m.insert(zone_name.to_string(), cal.clone());
+        }
+        Ok(cal)
+    }
+}
+
+/// An SlaPolicy, checked and compiled.
+#[derive(Debug)]
+pub struct Policy {
+    pub name: String,
+    pub levels: Vec<Level>,
+    /// Primary subtags, lower case.
+    pub round_the_clock_languages: Vec<String>,
+    pub at_risk: Option<Percent>,
+    pub preview_languages: Vec<String>,
+    pub preview_categories: Vec<Category>,
+    pub calendars: Vec<PolicyCalendar>,
+}
+
+impl Policy {
+    pub fn level(&self, name: &str) -> Option<usize> {
+        self.levels.iter().position(|l| l.name == name)
+    }
+
+    /// The calendar a region picks; `default` for an absent or unknown region.
+    pub fn calendar(&self, region: Option<&str>) -> Option<&PolicyCalendar> {
+        region
+            .and_then(|r| self.calendars.iter().find(|c| c.name == r))
+            .or_else(|| self.calendars.iter().find(|c| c.name == DEFAULT_CALENDAR))
+    }
+
+    /// Checks and compiles a policy spec, or gives the first problem found.
+    pub fn compile(name: &str, spec: &SlaPolicySpec) -> Result<Policy, Problem> {
+        let problem = |reason, field: String, message: String| Problem {
+            reason,
+            field,
+            message,
+        };
+        if spec.severities.is_empty() {
+            return Err(problem(
+                "InvalidSeverities",
+                "spec.severities".into(),
+                "at least one severity is required".into(),
+            ));
+        }
+        let mut levels = Vec::with_capacity(spec.severities.len());
+        for (i, s) in spec.severities.iter().enumerate() {
+            if spec.severities[..i].iter().any(|o| o.name == s.name) {
+                return Err(problem(
+                    "InvalidSeverities",
+                    format!("spec.severities[{i}].name"),
+                    format!("severity {:?} is listed twice", s.name),
+                ));
+            }
+            let target = parse_duration(&s.initial_response).map_err(|e| {
+                problem(
+                    "InvalidDuration",
+                    format!("spec.severities[{i}].initialResponse"),
+                    e.to_string(),
+                )
+            })?;
+            levels.push(Level {
+                name: s.name.clone(),
+                target,
+                coverage: s.coverage,
+                requires_customer: s.requires_customer24x7.unwrap_or(false),
+                allow_on_request: s.allow24x7_on_request.unwrap_or(false),
+            });
+        }
+        let at_risk = spec
+            .at_risk_at
+            .as_deref()
+            .map(Percent::parse)
+            .transpose()
+            .map_err(|e| problem("InvalidPercentage", "spec.atRiskAt".into(), e.to_string()))?;
+        let languages = |list: &Option<Vec<String>>| -> Vec<String> {
+            list.as_ref()
+                .map(|l| l.iter().map(|t| primary_language(t)).collect())
+                .unwrap_or_else(|| vec!["en".to_string()])
+        };
+        let preview = spec.preview.as_ref();
+        let calendars = compile_calendars(spec)?;
+        Ok(Policy {
+            name: name.to_string(),
+            levels,
+            round_the_clock_languages: languages(&spec.round_the_clock_languages),
+            at_risk,
+            preview_languages: languages(&preview.and_then(|p| p.languages.clone())),
+            preview_categories: preview
+                .and_then(|p| p.categories.clone())
+                .unwrap_or_else(|| vec![Category::Technical]),
+            calendars,
+        })
+    }
+}
+
+/// Name of the calendar every policy has.
+pub const DEFAULT_CALENDAR: &str = "default";
+
+fn compile_calendars(spec: &SlaPolicySpec) -> Result<Vec<PolicyCalendar>, Problem> {
+    let invalid = |field: String, message: String| Problem {
+        reason: "InvalidCalendar",
+        field,
+        message,
+    };
+    if !spec.calendars.iter().any(|c| c.name == DEFAULT_CALENDAR) {
+        return Err(invalid(
+            "spec.calendars".into(),
+            "one calendar must be named default".into(),
+        ));
+    }
+    let mut holidays: Vec<(Holiday, Option<&Vec<String>>)> = Vec::new();
+    for (i, h) in spec.holidays.iter().enumerate() {
+        let parsed = Holiday::parse(&h.date).ok_or_else(|| Problem {
+            reason: "InvalidHoliday",
+            field: format!("spec.holidays[{i}].date"),
+            message: format!("{:?} is not a date YYYY-MM-DD or MM-DD", h.date),
+        })?;
+        if let Some(names) = &h.calendars {
+            if let Some(unknown) = names.iter().find(|n| !spec.calendars.iter().any(|c| &c.name == *n)) {
+                return Err(Problem {
+                    reason: "InvalidHoliday",
+                    field: format!("spec.holidays[{i}].calendars"),
+                    message: format!("no calendar named {unknown:?} in this policy"),
+                });
+            }
+        }
+        holidays.push((parsed, h.calendars.as_ref().filter(|c| !c.is_empty())));
+    }
+    let mut out: Vec<PolicyCalendar> = Vec::with_capacity(spec.calendars.len());
+    for (i, def) in spec.calendars.iter().enumerate() {
+        if out.iter().any(|c| c.name == def.name) {
+            return Err(invalid(
+                format!("spec.calendars[{i}].name"),
+                format!("calendar {:?} is listed twice", def.name),
+            ));
+        }
+        let spec_for = calendar_spec(i, def)?;
+        let spec_for = CalendarSpec {
+            holidays: holidays
+                .iter()
+                .filter(|(_, only)| only.is_none_or(|names| names.contains(&def.name)))
+                .map(|(h, _)| *h)
+                .collect(),
+            ..spec_for
+        };
+        let compiled = Calendar::new(&spec_for)
+            .map_err(|e| invalid(format!("spec.calendars[{i}].hours"), e.to_string()))?;
+        out.push(PolicyCalendar {
+            name: def.name.clone(),
+            zone_name: def.time_zone.clone(),
+            spec: spec_for,
+            compiled: Arc::new(compiled),
+            in_zones: Mutex::new(HashMap::new()),
+        });
+    }
+    Ok(out)
+}
+
+fn calendar_spec(i: usize, def: &CalendarDef) -> Result<CalendarSpec, Problem> {
+    let zone = TimeZone::get(&def.time_zone).map_err(|_| Problem {
+        reason: "UnknownTimeZone",
+        field: format!("spec.calendars[{i}].timeZone"),
+        message: format!("{:?} is not an IANA time zone such as Europe/Warsaw", def.time_zone),
+    })?;
+    let mut spec = CalendarSpec::new(zone);
+    for (j, hours) in def.hours.iter().enumerate() {
+        let field = |f: &str| format!("spec.calendars[{i}].hours[{j}].{f}");
+        let bad = |f: &str, v: &str| Problem {
+            reason: "InvalidCalendar",
+            field: field(f),
+            message: format!("{v:?} is not a time HH:MM"),
+        };
+        let start = Window::parse_clock(&hours.start).ok_or_else(|| bad("start", &hours.start))?;
+        let end = Window::parse_clock(&hours.end).ok_or_else(|| bad("end", &hours.end))?;
+        if start >= end || start == 86_400 {
+            return Err(Problem {
+                reason: "InvalidCalendar",
+                field: field("end"),
+                message: format!("window {}–{} must start before it ends", hours.start, hours.end),
+            });
+        }
+        let days: Vec<_> = hours.days.iter().map(|d| d.weekday()).collect();
+        spec = spec.with_window(&days, Window { start, end });
+    }
+    Ok(spec)
+}
+
+/// A SupportTier, checked.
+#[derive(Debug, Clone)]
+pub struct Tier {
+    pub name: String,
+    pub spec: SupportTierSpec,
+    /// When each escalation level begins, in order.
+    pub escalation: Vec<(EscalationLevel, After)>,
+}
+
+impl Tier {
+    pub fn compile(name: &str, spec: &SupportTierSpec) -> Result<Tier, Problem> {
+        let mut escalation = Vec::with_capacity(spec.escalation.len());
+        for (i, level) in spec.escalation.iter().enumerate() {
+            let after = match level.after.as_deref() {
+                None => After::Elapsed(0),
+                Some(text) => After::parse(text).map_err(|e| Problem {
+                    reason: "InvalidEscalation",
+                    field: format!("spec.escalation[{i}].after"),
+                    message: e.to_string(),
+                })?,
+            };
+            escalation.push((level.clone(), after));
+        }
+        Ok(Tier {
+            name: name.to_string(),
+            spec: spec.clone(),
+            escalation,
+        })
+    }
+
+    /// Categories this tier covers (rule 1: absent means the default three).
+    pub fn entitles(&self, category: Category) -> bool {
+        match &self.spec.entitlements {
+            Some(list) => list.contains(&category),
+            None => Category::DEFAULT_ENTITLEMENTS.contains(&category),
+        }
+    }
+}
+
+/// Whether a workspace admits personal (consumer) accounts.
+pub fn allows_personal_accounts(spec: &WorkspaceSpec) -> bool {
+    spec.allow_personal_accounts
+        .unwrap_or(spec.agreement != Some(Agreement::Unified))
+}
+
+/// Everything tickets are judged against: one consistent snapshot.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    pub policies: BTreeMap<String, Result<Arc<Policy>, Problem>>,
+    pub tiers: BTreeMap<String, Result<Arc<Tier>, Problem>>,
+    pub workspaces: BTreeMap<String, Arc<Workspace>>,
+    /// namespace → the workspace that holds it (first by name).
+    by_namespace: BTreeMap<String, String>,
+}
+
+impl Catalog {
+    pub fn new(policies: &[SlaPolicy], tiers: &[SupportTier], workspaces: &[Workspace]) -> Self {
+        let mut catalog = Catalog::default();
+        for p in policies {
+            let name = p.metadata.name.clone().unwrap_or_default();
+            let compiled = Policy::compile(&name, &p.spec).map(Arc::new);
+            catalog.policies.insert(name, compiled);
+        }
+        for t in tiers {
+            let name = t.metadata.name.clone().unwrap_or_default();
+            let compiled = Tier::compile(&name, &t.spec).map(Arc::new);
+            catalog.tiers.insert(name, compiled);
+        }
+        for w in workspaces {
+            catalog.insert_workspace(Arc::new(w.clone()));
+        }
+        catalog
+    }
+
+    pub fn insert_workspace(&mut self, workspace: Arc<Workspace>) {
+        let name = workspace.metadata.name.clone().unwrap_or_default();
+        self.workspaces.insert(name, workspace);
+        self.by_namespace = BTreeMap::new();
+        // BTreeMap iterates by name, so the first claimant wins.
+        for (name, w) in &self.workspaces {
+            self.by_namespace
+                .entry(w.spec.namespace.clone())
+                .or_insert_with(|| name.clone());
+        }
+    }
+
+    /// The workspace whose namespace holds a ticket (rule 1).
+    pub fn workspace_for_namespace(&self, namespace: &str) -> Option<&Arc<Workspace>> {
+        self.by_namespace
+            .get(namespace)
+            .and_then(|name| self.workspaces.get(name))
+    }
+
+    /// The workspace that holds this one's namespace, when it is another one.
+    pub fn namespace_taken_by(&self, workspace: &Workspace) -> Option<&str> {
+        let owner = self.by_namespace.get(&workspace.spec.namespace)?;
+        (Some(owner) != workspace.metadata.name.as_ref()).then_some(owner.as_str())
+    }
+}

@@ -1,0 +1,221 @@
+//! The status document: fields from the plan, conditions from the snapshot,
+//! and transition times that survive re-evaluation.
+
+use jiff::Timestamp;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+
+use super::phase::Snapshot;
+use super::plan::{Accepted, Plan, ts};
+use crate::api::ticket::{Downgrade, Escalation};
+use crate::api::{Phase, TicketStatus};
+
+/// One condition before its transition time is settled.
+struct Draft {
+    type_: &'static str,
+    status: bool,
+    reason: String,
+    message: String,
+    /// When the rules know the instant it became so (e.g. Breached at the due time).
+    since: Option<i64>,
+}
+
+fn draft(type_: &'static str, status: bool, reason: impl Into<String>, message: impl Into<String>) -> Draft {
+    Draft {
+        type_,
+        status,
+        reason: reason.into(),
+        message: message.into(),
+        since: None,
+    }
+}
+
+/// RFC 3339, UTC, whole seconds: how the operator writes every timestamp.
+pub fn rfc3339(seconds: i64) -> String {
+    ts(seconds).strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+impl Plan {
+    /// The status of rule 8 at `now`. Conditions whose status is unchanged
+    /// from `previous` keep their transition time; new ones take the instant
+    /// the rules know, else `now`.
+    pub fn status(
+        &self,
+        snapshot: &Snapshot,
+        generation: Option<i64>,
+        previous: Option<&TicketStatus>,
+        now: Timestamp,
+    ) -> TicketStatus {
+        let mut status = TicketStatus {
+            observed_generation: generation,
+            phase: Some(snapshot.phase),
+            ..TicketStatus::default()
+        };
+        let drafts = match self {
+            Plan::Rejected {
+                rejection,
+                workspace,
+            } => {
+                status.workspace = workspace.clone();
+                vec![draft("Accepted", false, rejection.reason, &rejection.message)]
+            }
+            Plan::Accepted(a) => {
+                fill(&mut status, a, snapshot);
+                a.drafts(snapshot, now.as_second())
+            }
+        };
+        status.conditions = drafts
+            .into_iter()
+            .map(|d| settle(d, generation, previous, now))
+            .collect();
+        status
+    }
+}
+
+fn fill(status: &mut TicketStatus, a: &Accepted, snapshot: &Snapshot) {
+    status.workspace = Some(a.workspace.clone());
+    status.tier = Some(a.tier.clone());
+    if let Some(sla) = &a.sla {
+        status.severity = Some(sla.severity.clone());
+        status.downgrade = sla.downgraded_from.as_ref().map(|from| Downgrade {
+            from: from.clone(),
+            reason: super::coverage::CUSTOMER_NOT_24X7.to_string(),
+        });
+        status.coverage = Some(sla.coverage);
+        status.calendar = Some(sla.calendar.clone());
+        status.response_due_at = sla.due.map(|d| Time(ts(d)));
+        status.at_risk_at = sla.at_risk.map(|d| Time(ts(d)));
+    }
+    status.escalation = snapshot.escalation.map(|i| {
+        let (level, _) = &a.escalation[i];
+        Escalation {
+            level: i as u32 + 1,
+            support_type: level.support_type,
+            queue: level.queue.clone(),
+        }
+    });
+}
+
+impl Accepted {
+    fn drafts(&self, s: &Snapshot, now: i64) -> Vec<Draft> {
+        let phase = s.phase;
+        let accepted = match &self.sla {
+            Some(sla) => {
+                let mut m = format!("severity {}", sla.severity);
+                if let Some(from) = &sla.downgraded_from {
+                    m += &format!(" (downgraded from {from}: the customer is not available 24x7)");
+                }
+                m += &format!(", {} coverage on calendar {}", sla.coverage.as_str(), sla.calendar);
+                match sla.due {
+                    Some(d) => m += &format!(", response due {}", rfc3339(d)),
+                    None => m += ", no due time while the clock is paused",
+                }
+                draft("Accepted", true, "Accepted", m)
+            }
+            None => draft(
+                "Accepted",
+                true,
+                "BestEffort",
+                format!("tier {} has no SLA policy: best effort, no deadlines", self.tier),
+            ),
+        };
+        let due = self.sla.as_ref().and_then(|s| s.due);
+        let mut responded = match self.first_response.filter(|_| phase == Phase::Responded) {
+            Some(r) => draft("Responded", true, "Responded", format!("first response at {}", rfc3339(r))),
+            None => draft("Responded", false, "AwaitingResponse", "no first response yet"),
+        };
+        if responded.status {
+            responded.since = self.first_response;
+        }
+        let mut breached = if s.responded_late {
+            draft(
+                "Breached",
+                true,
+                "RespondedLate",
+                format!(
+                    "first response at {} came at or after the due time {}",
+                    self.first_response.map(rfc3339).unwrap_or_default(),
+                    due.map(rfc3339).unwrap_or_default()
+                ),
+            )
+        } else if phase == Phase::Breached {
+            draft(
+                "Breached",
+                true,
+                "ResponseOverdue",
+                format!("no response by the due time {}", due.map(rfc3339).unwrap_or_default()),
+            )
+        } else if self.sla.is_none() {
+            draft("Breached", false, "BestEffort", "no SLA: nothing can breach")
+        } else {
+            draft("Breached", false, "WithinTarget", "the response target has not been missed")
+        };
+        if breached.status {
+            breached.since = due;
+        }
+        let at_risk_at = self.sla.as_ref().and_then(|s| s.at_risk);
+        let mut at_risk = if phase == Phase::AtRisk {
+            draft(
+                "AtRisk",
+                true,
+                "AtRisk",
+                format!(
+                    "at risk since {}; response due {}",
+                    at_risk_at.map(rfc3339).unwrap_or_default(),
+                    due.map(rfc3339).unwrap_or_default()
+                ),
+            )
+        } else {
+            draft("AtRisk", false, phase.as_str(), format!("phase is {}", phase.as_str()))
+        };
+        if at_risk.status {
+            at_risk.since = at_risk_at;
+        }
+        let mut paused = draft("Paused", false, "ClockRunning", "the clock is running");
+        if phase == Phase::Paused {
+            let reason = self
+                .pause_reasons
+                .iter()
+                .find(|(from, to, _)| *from <= now && now < *to)
+                .and_then(|p| p.2.clone())
+                .unwrap_or_else(|| "Paused".into());
+            paused = draft("Paused", true, sanitize_reason(&reason), format!("clock stopped: {reason}"));
+            paused.since = self.pauses.containing(now).map(|(from, _)| from);
+        }
+        vec![accepted, at_risk, breached, responded, paused]
+    }
+}
+
+/// A condition reason must be CamelCase letters; user text is folded into one.
+fn sanitize_reason(text: &str) -> String {
+    let out: String = text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut cs = w.chars();
+            cs.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + cs.as_str())
+                .unwrap_or_default()
+        })
+        .collect();
+    match out.chars().next() {
+        Some(c) if c.is_ascii_alphabetic() => out.chars().take(64).collect(),
+        _ => "Paused".into(),
+    }
+}
+
+fn settle(d: Draft, generation: Option<i64>, previous: Option<&TicketStatus>, now: Timestamp) -> Condition {
+    let prior = previous.and_then(|p| p.conditions.iter().find(|c| c.type_ == d.type_));
+    let status = if d.status { "True" } else { "False" };
+    let last_transition_time = match prior {
+        Some(c) if c.status == status => c.last_transition_time.clone(),
+        _ => Time(d.since.map_or(now, ts)),
+    };
+    Condition {
+        type_: d.type_.to_string(),
+        status: status.to_string(),
+        reason: d.reason,
+        message: d.message,
+        observed_generation: generation,
+        last_transition_time,
+    }
+}

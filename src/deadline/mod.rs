@@ -1,0 +1,75 @@
+//! The deadline rules of DESIGN.md (1–10) as pure functions: from a ticket,
+//! the objects it refers to and `now`, the status the operator writes and the
+//! next instant at which that status would change.
+//!
+//! | rule | where |
+//! |---|---|
+//! | 1 resolve and check | [`resolve`] |
+//! | 2–4 round the clock, effective severity, coverage | [`coverage`] |
+//! | 5 calendar, 6 clock, 7 instants | [`plan`] (business time itself: [`crate::calendar`]) |
+//! | 8 phase, 9 no SLA, 10 next change | [`phase`] |
+//! | conditions and their transition times | [`conditions`] |
+
+pub mod catalog;
+pub mod conditions;
+pub mod coverage;
+pub mod phase;
+pub mod plan;
+pub mod resolve;
+
+use jiff::Timestamp;
+
+pub use catalog::{Catalog, Policy, Problem, Tier};
+pub use phase::Snapshot;
+pub use plan::Plan;
+pub use resolve::Rejection;
+
+use crate::api::{TicketSpec, TicketStatus};
+
+/// A ticket as the rules see it.
+#[derive(Debug, Clone, Copy)]
+pub struct TicketInput<'a> {
+    pub namespace: &'a str,
+    pub spec: &'a TicketSpec,
+    /// `metadata.creationTimestamp`: the clock start when `spec.openedAt` is absent.
+    pub created: Timestamp,
+    pub generation: Option<i64>,
+}
+
+impl TicketInput<'_> {
+    /// Rule 6: the clock starts at `openedAt`, else at creation.
+    pub fn start(&self) -> Timestamp {
+        self.spec.opened_at.as_ref().map_or(self.created, |t| t.0)
+    }
+}
+
+/// The status to write, and when to look again (rule 10).
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    pub status: TicketStatus,
+    pub next_change: Option<Timestamp>,
+    /// Where the ticket stands at `now`.
+    pub snapshot: Snapshot,
+    /// The decisions behind the status (calendar zone, instants), for display.
+    pub plan: Plan,
+}
+
+/// Applies rules 1–10. `previous` keeps the transition times of conditions
+/// whose status did not change (none offline).
+pub fn evaluate(
+    catalog: &Catalog,
+    ticket: TicketInput<'_>,
+    previous: Option<&TicketStatus>,
+    now: Timestamp,
+) -> Evaluation {
+    let plan = Plan::new(catalog, ticket);
+    let snapshot = plan.at(now);
+    let next_change = plan.next_change(now, &snapshot);
+    let status = plan.status(&snapshot, ticket.generation, previous, now);
+    Evaluation {
+        status,
+        next_change,
+        snapshot,
+        plan,
+    }
+}

@@ -1,0 +1,102 @@
+//! Rules 8–10: where a ticket stands at an instant, and the next instant at
+//! which that would change.
+
+use jiff::Timestamp;
+
+use super::plan::{Accepted, Plan};
+use crate::api::Phase;
+
+/// Everything in a status that depends on the instant it is taken at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Snapshot {
+    pub phase: Phase,
+    /// Index of the highest escalation level begun.
+    pub escalation: Option<usize>,
+    /// The response came at or after the due time.
+    pub responded_late: bool,
+}
+
+impl Snapshot {
+    /// Rule 8: `Breached` is true exactly when the phase is Breached or the response was late.
+    pub fn breached(&self) -> bool {
+        self.phase == Phase::Breached || self.responded_late
+    }
+}
+
+impl Plan {
+    /// Rules 8 and 9 at instant `t`.
+    pub fn at(&self, t: Timestamp) -> Snapshot {
+        match self {
+            Plan::Rejected { .. } => Snapshot {
+                phase: Phase::Rejected,
+                escalation: None,
+                responded_late: false,
+            },
+            Plan::Accepted(a) => a.at(t.as_second()),
+        }
+    }
+
+    /// Rule 10: the first instant after `now` whose snapshot differs from
+    /// `current`. A snapshot only changes where one of the plan's instants is
+    /// crossed, so only those are tried.
+    pub fn next_change(&self, now: Timestamp, current: &Snapshot) -> Option<Timestamp> {
+        let Plan::Accepted(a) = self else {
+            return None;
+        };
+        let now = now.as_second();
+        let mut candidates: Vec<i64> = a.instants().filter(|&c| c > now && c != i64::MAX).collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates
+            .into_iter()
+            .find(|&c| a.at(c) != *current)
+            .map(super::plan::ts)
+    }
+}
+
+impl Accepted {
+    fn at(&self, t: i64) -> Snapshot {
+        let responded = self.first_response.filter(|&r| r <= t);
+        let due = self.sla.as_ref().and_then(|s| s.due);
+        let phase = if responded.is_some() {
+            Phase::Responded
+        } else if t < self.start {
+            Phase::Pending
+        } else if self.sla.is_some() && due.is_some_and(|d| t >= d) {
+            Phase::Breached
+        } else if self.pauses.containing(t).is_some() {
+            Phase::Paused
+        } else if let Some(sla) = &self.sla {
+            if sla.at_risk.is_some_and(|r| t >= r) {
+                Phase::AtRisk
+            } else {
+                Phase::OnTrack
+            }
+        } else {
+            Phase::BestEffort
+        };
+        let clock_at = responded.map_or(t, |r| r.min(t));
+        let escalation = self
+            .escalation
+            .iter()
+            .rposition(|(_, begins)| begins.is_some_and(|b| b <= clock_at));
+        Snapshot {
+            phase,
+            escalation,
+            responded_late: responded.is_some_and(|r| due.is_some_and(|d| r >= d)),
+        }
+    }
+
+    /// Every instant at which rules 8–9 compare differently.
+    fn instants(&self) -> impl Iterator<Item = i64> + '_ {
+        let sla = self.sla.iter().flat_map(|s| [s.due, s.at_risk]).flatten();
+        let pauses = self.pauses.intervals().iter().flat_map(|&(from, to)| [from, to]);
+        let levels = self.escalation.iter().filter_map(|(_, b)| *b);
+        [Some(self.start), self.first_response]
+            .into_iter()
+            .flatten()
+            .chain(sla)
+            .chain(pauses)
+            .chain(levels)
+    }
+}

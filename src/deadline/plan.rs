@@ -1,0 +1,175 @@
+//! Rules 5–7: the calendar, the clock and the instants that matter, computed
+//! once per evaluation. Everything after this is comparison with `now`.
+
+use std::sync::{Arc, LazyLock};
+
+use jiff::Timestamp;
+
+use super::catalog::{Catalog, DEFAULT_CALENDAR};
+use super::coverage::effective;
+use super::resolve::{Rejection, resolve};
+use super::TicketInput;
+use crate::api::support_tier::EscalationLevel;
+use crate::api::Coverage;
+use crate::calendar::{Calendar, Pauses};
+
+static ROUND_THE_CLOCK: LazyLock<Arc<Calendar>> = LazyLock::new(|| Arc::new(Calendar::always()));
+
+/// What the rules decided for one ticket, independent of `now`.
+#[derive(Debug, Clone)]
+pub enum Plan {
+    Rejected {
+        rejection: Rejection,
+        workspace: Option<String>,
+    },
+    Accepted(Box<Accepted>),
+}
+
+/// An accepted ticket: its clock and, with an SLA, its deadlines.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    pub workspace: String,
+    pub tier: String,
+    /// `None`: a tier without SLA (rule 9).
+    pub sla: Option<Sla>,
+    /// Clock start, Unix seconds.
+    pub start: i64,
+    pub first_response: Option<i64>,
+    pub pauses: Pauses,
+    /// Pauses as written, for their reasons.
+    pub pause_reasons: Vec<(i64, i64, Option<String>)>,
+    /// Each level of the chain and the instant it begins (`None`: never).
+    pub escalation: Vec<(EscalationLevel, Option<i64>)>,
+}
+
+/// Deadlines of a ticket under an SLA.
+#[derive(Debug, Clone)]
+pub struct Sla {
+    pub severity: String,
+    pub downgraded_from: Option<String>,
+    pub coverage: Coverage,
+    pub calendar: String,
+    /// IANA zone of that calendar (after a ticket's `timeZone`), for display.
+    pub zone: String,
+    /// Response target, business seconds.
+    pub target: i64,
+    pub due: Option<i64>,
+    pub at_risk: Option<i64>,
+    pub clock: Arc<Calendar>,
+}
+
+impl Plan {
+    pub fn new(catalog: &Catalog, ticket: TicketInput<'_>) -> Plan {
+        let start = ticket.start();
+        let resolved = match resolve(catalog, ticket.namespace, ticket.spec, start) {
+            Ok(r) => r,
+            Err(rejection) => {
+                return Plan::Rejected {
+                    workspace: catalog
+                        .workspace_for_namespace(ticket.namespace)
+                        .and_then(|w| w.metadata.name.clone()),
+                    rejection,
+                };
+            }
+        };
+        let workspace = resolved.workspace.metadata.name.clone().unwrap_or_default();
+        let spec = ticket.spec;
+        let pause_reasons: Vec<(i64, i64, Option<String>)> = spec
+            .pauses
+            .iter()
+            .map(|p| {
+                (
+                    p.from.0.as_second(),
+                    p.to.as_ref().map_or(i64::MAX, |t| t.0.as_second()),
+                    p.reason.clone(),
+                )
+            })
+            .collect();
+        let pauses = Pauses::new(spec.pauses.iter().map(|p| (p.from.0, p.to.as_ref().map(|t| t.0))));
+        let start_s = start.as_second();
+        let sla = match &resolved.policy {
+            None => None,
+            Some(policy) => {
+                let eff = effective(policy, resolved.requested, spec);
+                // Rule 5: every compiled policy has a default calendar.
+                let Some(cal) = policy.calendar(spec.region.as_deref()) else {
+                    return Plan::Rejected {
+                        workspace: Some(workspace),
+                        rejection: Rejection {
+                            reason: "InvalidSlaPolicy",
+                            message: format!("SlaPolicy {:?} has no default calendar", policy.name),
+                        },
+                    };
+                };
+                let (zone, business) = match (&spec.time_zone, cal.name == DEFAULT_CALENDAR) {
+                    (Some(zone), true) => match cal.in_zone(zone) {
+                        Ok(c) => (zone.clone(), c),
+                        Err(message) => {
+                            return Plan::Rejected {
+                                workspace: Some(workspace),
+                                rejection: Rejection {
+                                    reason: "UnknownTimeZone",
+                                    message: format!("spec.timeZone: {message}"),
+                                },
+                            };
+                        }
+                    },
+                    _ => (cal.zone_name.clone(), cal.compiled.clone()),
+                };
+                let clock = match eff.coverage {
+                    Coverage::RoundTheClock => ROUND_THE_CLOCK.clone(),
+                    Coverage::BusinessHours => business,
+                };
+                let level = &policy.levels[eff.level];
+                let target = level.target;
+                let at = |x: i64| clock.add_secs(start_s, x, &pauses);
+                Some(Sla {
+                    severity: level.name.clone(),
+                    downgraded_from: eff.downgraded_from,
+                    coverage: eff.coverage,
+                    calendar: cal.name.clone(),
+                    zone,
+                    target,
+                    due: at(target),
+                    at_risk: policy.at_risk.and_then(|p| at(p.of(target))),
+                    clock,
+                })
+            }
+        };
+        let escalation = match &sla {
+            Some(sla) => resolved
+                .tier
+                .escalation
+                .iter()
+                .map(|(level, after)| {
+                    (
+                        level.clone(),
+                        sla.clock.add_secs(start_s, after.seconds(sla.target), &pauses),
+                    )
+                })
+                .collect(),
+            // Rule 9: without an SLA only the first level, from the start.
+            None => resolved
+                .tier
+                .escalation
+                .first()
+                .map(|(level, _)| (level.clone(), Some(start_s)))
+                .into_iter()
+                .collect(),
+        };
+        Plan::Accepted(Box::new(Accepted {
+            workspace,
+            tier: resolved.tier.name.clone(),
+            sla,
+            start: start_s,
+            first_response: spec.first_response_at.as_ref().map(|t| t.0.as_second()),
+            pauses,
+            pause_reasons,
+            escalation,
+        }))
+    }
+}
+
+pub(crate) fn ts(seconds: i64) -> Timestamp {
+    Timestamp::from_second(seconds).unwrap_or(Timestamp::MAX)
+}

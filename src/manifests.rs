@@ -1,0 +1,359 @@
+//! Reading manifests (YAML or JSON, multi-document, files or folders) into the
+//! four resources, with errors that name the file, the object and the field.
+//!
+//! YAML is read with `serde-saphyr`: maintained, pure Rust, built to never
+//! panic on hostile input, and its errors carry line, column and a snippet.
+//! (`serde_yaml` is archived; its forks either wrap the same unmaintained
+//! libyaml port or are one person's unreviewed rewrite.)
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::api::{API_VERSION, SlaPolicy, SupportTier, Ticket, Workspace};
+use crate::deadline::Catalog;
+
+/// Largest manifest file read; a support model is kilobytes, not this.
+pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The resources found in a set of manifests, each with where it came from.
+#[derive(Debug, Default, Clone)]
+pub struct Manifests {
+    pub policies: Vec<SlaPolicy>,
+    pub tiers: Vec<SupportTier>,
+    pub workspaces: Vec<Workspace>,
+    pub tickets: Vec<Ticket>,
+    /// `Kind/namespace/name` → file, for messages about an object.
+    pub origins: BTreeMap<String, String>,
+}
+
+/// Why manifests could not be read. Nothing is returned when one is bad:
+/// a partial set would give wrong verdicts about the rest.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: larger than {MAX_FILE_BYTES} bytes")]
+    TooLarge { path: String },
+    #[error("{path}: not valid YAML: {message}")]
+    Syntax { path: String, message: String },
+    #[error("{path}: {object}: {message}")]
+    Object {
+        path: String,
+        object: String,
+        message: String,
+    },
+    #[error("{path}: {object}: field {field}: {message}")]
+    Field {
+        path: String,
+        object: String,
+        field: String,
+        message: String,
+    },
+    #[error("{object} is defined twice: in {first} and in {second}")]
+    Duplicate {
+        object: String,
+        first: String,
+        second: String,
+    },
+    #[error("{0}: no manifests found (looked for *.yaml, *.yml, *.json)")]
+    Empty(String),
+}
+
+impl Manifests {
+    /// Reads files and folders (recursively, in name order).
+    pub fn load(paths: &[PathBuf]) -> Result<Self, ManifestError> {
+        let mut out = Manifests::default();
+        for path in paths {
+            let files = expand(path)?;
+            if files.is_empty() {
+                return Err(ManifestError::Empty(path.display().to_string()));
+            }
+            for file in files {
+                let name = file.display().to_string();
+                let len = std::fs::metadata(&file)
+                    .map_err(|source| ManifestError::Io {
+                        path: name.clone(),
+                        source,
+                    })?
+                    .len();
+                if len > MAX_FILE_BYTES {
+                    return Err(ManifestError::TooLarge { path: name });
+                }
+                let text = std::fs::read_to_string(&file).map_err(|source| ManifestError::Io {
+                    path: name.clone(),
+                    source,
+                })?;
+                out.add_str(&name, &text)?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Adds every document of one YAML (or JSON) stream.
+    pub fn add_str(&mut self, path: &str, text: &str) -> Result<(), ManifestError> {
+        let docs: Vec<Value> = serde_saphyr::from_multiple(text).map_err(|e| ManifestError::Syntax {
+            path: path.to_string(),
+            message: e.to_string(),
+        })?;
+        for (i, doc) in docs.into_iter().enumerate() {
+            self.add_value(path, i + 1, doc)?;
+        }
+        Ok(())
+    }
+
+    fn add_value(&mut self, path: &str, doc: usize, value: Value) -> Result<(), ManifestError> {
+        let object_err = |object: String, message: String| ManifestError::Object {
+            path: path.to_string(),
+            object,
+            message,
+        };
+        let Value::Object(map) = &value else {
+            if value.is_null() {
+                return Ok(());
+            }
+            return Err(object_err(format!("document {doc}"), "is not a mapping (an object with apiVersion and kind)".into()));
+        };
+        let kind = map.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
+        let api_version = map.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+        let name = map
+            .get("metadata")
+            .and_then(|m| m.get("name"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let label = if name.is_empty() {
+            format!("document {doc} ({})", if kind.is_empty() { "no kind" } else { &kind })
+        } else {
+            format!("{kind} {name}")
+        };
+        if kind == "List" && api_version == "v1" {
+            let items = map.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
+            for item in items {
+                self.add_value(path, doc, item)?;
+            }
+            return Ok(());
+        }
+        if api_version != API_VERSION {
+            return Err(object_err(
+                label,
+                format!("apiVersion {api_version:?} is not {API_VERSION:?}; only support-operator resources are read"),
+            ));
+        }
+        if name.is_empty() {
+            return Err(ManifestError::Field {
+                path: path.to_string(),
+                object: label,
+                field: "metadata.name".into(),
+                message: "is required".into(),
+            });
+        }
+        match kind.as_str() {
+            "SlaPolicy" => {
+                let obj: SlaPolicy = typed(path, &label, value)?;
+                self.record(path, &kind, &obj.metadata)?;
+                self.policies.push(obj);
+            }
+            "SupportTier" => {
+                let obj: SupportTier = typed(path, &label, value)?;
+                self.record(path, &kind, &obj.metadata)?;
+                self.tiers.push(obj);
+            }
+            "Workspace" => {
+                let obj: Workspace = typed(path, &label, value)?;
+                self.record(path, &kind, &obj.metadata)?;
+                self.workspaces.push(obj);
+            }
+            "Ticket" => {
+                let obj: Ticket = typed(path, &label, value)?;
+                if obj.metadata.namespace.as_deref().unwrap_or_default().is_empty() {
+                    return Err(ManifestError::Field {
+                        path: path.to_string(),
+                        object: label,
+                        field: "metadata.namespace".into(),
+                        message: "is required: a ticket lives in its workspace's namespace".into(),
+                    });
+                }
+                self.record(path, &kind, &obj.metadata)?;
+                self.tickets.push(obj);
+            }
+            other => {
+                return Err(object_err(
+                    label,
+                    format!("unknown kind {other:?}: expected SlaPolicy, SupportTier, Workspace or Ticket"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn record(&mut self, path: &str, kind: &str, meta: &ObjectMeta) -> Result<(), ManifestError> {
+        let key = object_key(kind, meta);
+        if let Some(first) = self.origins.get(&key) {
+            return Err(ManifestError::Duplicate {
+                object: key,
+                first: first.clone(),
+                second: path.to_string(),
+            });
+        }
+        self.origins.insert(key, path.to_string());
+        Ok(())
+    }
+
+    /// Where an object was read from.
+    pub fn origin(&self, kind: &str, meta: &ObjectMeta) -> &str {
+        self.origins.get(&object_key(kind, meta)).map_or("?", String::as_str)
+    }
+
+    /// The snapshot the rules judge tickets against.
+    pub fn catalog(&self) -> Catalog {
+        Catalog::new(&self.policies, &self.tiers, &self.workspaces)
+    }
+
+    /// Tickets' clock start when neither `openedAt` nor `creationTimestamp`
+    /// is set: offline, a ticket without either is taken as created `now`.
+    pub fn created(ticket: &Ticket, now: Timestamp) -> Timestamp {
+        ticket.metadata.creation_timestamp.as_ref().map_or(now, |t| t.0)
+    }
+}
+
+/// `Kind namespace/name` or `Kind name`.
+pub fn object_key(kind: &str, meta: &ObjectMeta) -> String {
+    match &meta.namespace {
+        Some(ns) if !ns.is_empty() => format!("{kind} {ns}/{}", meta.name.as_deref().unwrap_or_default()),
+        _ => format!("{kind} {}", meta.name.as_deref().unwrap_or_default()),
+    }
+}
+
+fn typed<T: DeserializeOwned>(path: &str, label: &str, value: Value) -> Result<T, ManifestError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let field = e.path().to_string();
+        ManifestError::Field {
+            path: path.to_string(),
+            object: label.to_string(),
+            field: if field == "." { "(root)".into() } else { field },
+            message: e.into_inner().to_string(),
+        }
+    })
+}
+
+fn expand(path: &Path) -> Result<Vec<PathBuf>, ManifestError> {
+    let io = |source| ManifestError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if meta.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(io)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    let mut files = Vec::new();
+    for entry in entries {
+        let hidden = entry
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'));
+        if hidden {
+            continue;
+        }
+        if entry.is_dir() {
+            files.extend(expand(&entry)?);
+        } else if entry
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+        {
+            files.push(entry);
+        }
+    }
+    Ok(files)
+}
+
+/// A reference from one object to another that does not resolve, or an
+/// object the operator would report as not Ready.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub path: String,
+    pub object: String,
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}: field {}: {}", self.path, self.object, self.field, self.message)
+    }
+}
+
+impl Manifests {
+    /// Every dangling reference and not-Ready object, in file order.
+    pub fn findings(&self, catalog: &Catalog) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let mut push = |kind: &str, meta: &ObjectMeta, field: String, message: String| {
+            out.push(Finding {
+                path: self.origin(kind, meta).to_string(),
+                object: object_key(kind, meta),
+                field,
+                message,
+            });
+        };
+        for p in &self.policies {
+            if let Some(Err(problem)) = p.metadata.name.as_ref().and_then(|n| catalog.policies.get(n)) {
+                push("SlaPolicy", &p.metadata, problem.field.clone(), problem.message.clone());
+            }
+        }
+        for t in &self.tiers {
+            if let Some(Err(problem)) = t.metadata.name.as_ref().and_then(|n| catalog.tiers.get(n)) {
+                push("SupportTier", &t.metadata, problem.field.clone(), problem.message.clone());
+            }
+            if let Some(policy) = &t.spec.sla_policy {
+                if !catalog.policies.contains_key(policy) {
+                    push("SupportTier", &t.metadata, "spec.slaPolicy".into(), format!("no SlaPolicy named {policy:?}"));
+                }
+            }
+            if let Some(g) = &t.spec.graduation {
+                if !catalog.tiers.contains_key(&g.to) {
+                    push("SupportTier", &t.metadata, "spec.graduation.to".into(), format!("no SupportTier named {:?}", g.to));
+                }
+            }
+        }
+        for w in &self.workspaces {
+            if !catalog.tiers.contains_key(&w.spec.tier) {
+                push("Workspace", &w.metadata, "spec.tier".into(), format!("no SupportTier named {:?}", w.spec.tier));
+            }
+            for (i, t) in w.spec.allowed_tiers.iter().flatten().enumerate() {
+                if !catalog.tiers.contains_key(t) {
+                    push("Workspace", &w.metadata, format!("spec.allowedTiers[{i}]"), format!("no SupportTier named {t:?}"));
+                }
+            }
+            if let Some(owner) = catalog.namespace_taken_by(w) {
+                push("Workspace", &w.metadata, "spec.namespace".into(), format!("namespace {:?} already belongs to workspace {owner:?}", w.spec.namespace));
+            }
+        }
+        for t in &self.tickets {
+            let ns = t.metadata.namespace.as_deref().unwrap_or_default();
+            if catalog.workspace_for_namespace(ns).is_none() {
+                push("Ticket", &t.metadata, "metadata.namespace".into(), format!("no Workspace has spec.namespace {ns:?}"));
+            }
+            if let Some(tier) = &t.spec.tier {
+                if !catalog.tiers.contains_key(tier) {
+                    push("Ticket", &t.metadata, "spec.tier".into(), format!("no SupportTier named {tier:?}"));
+                }
+            }
+        }
+        out
+    }
+}
