@@ -30,8 +30,8 @@ pub enum Command {
     /// Exit codes: 0 all good; 1 input could not be read (nothing printed);
     /// 2 printed, but some reference dangles or some object would not be Ready.
     Evaluate(EvaluateArgs),
-    /// Print the CustomResourceDefinitions as YAML.
-    Crds,
+    /// Print the CustomResourceDefinitions as YAML (or write one file each).
+    Crds(CrdsArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -47,6 +47,13 @@ pub struct EvaluateArgs {
     /// Namespace the operator runs in (where `support-routing` lives).
     #[arg(long, default_value = "support-operator")]
     pub operator_namespace: String,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CrdsArgs {
+    /// Write `<plural>.<group>.yaml` files into this folder instead of printing.
+    #[arg(long)]
+    pub out_dir: Option<PathBuf>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,12 +72,29 @@ fn parse_now(text: &str) -> Result<Timestamp, String> {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Crds => match crate::api::crds_yaml() {
-            Ok(yaml) => print_out(&yaml),
-            Err(e) => fail(&format!("cannot render the CRDs: {e}")),
+        Command::Crds(args) => match &args.out_dir {
+            None => match crate::api::crds_yaml() {
+                Ok(yaml) => print_out(&yaml),
+                Err(e) => fail(&format!("cannot render the CRDs: {e}")),
+            },
+            Some(dir) => write_crds(dir),
         },
         Command::Evaluate(args) => run_evaluate(&args),
     }
+}
+
+fn write_crds(dir: &std::path::Path) -> ExitCode {
+    for crd in crate::api::crds() {
+        let path = dir.join(crate::api::crd_file_name(&crd));
+        let yaml = match serde_saphyr::to_string(&crd) {
+            Ok(y) => y,
+            Err(e) => return fail(&format!("cannot render the CRDs: {e}")),
+        };
+        if let Err(e) = std::fs::write(&path, yaml) {
+            return fail(&format!("{}: cannot write: {e}", path.display()));
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn print_out(text: &str) -> ExitCode {

@@ -44,3 +44,8 @@ pub fn crds_yaml() -> Result<String, serde_saphyr::ser_error::Error> {
     }
     Ok(out)
 }
+
+/// File name of a CRD in `crds/`: `<plural>.<group>.yaml`.
+pub fn crd_file_name(crd: &CustomResourceDefinition) -> String {
+    format!("{}.yaml", crd.metadata.name.as_deref().unwrap_or("unnamed"))
+}

@@ -92,7 +92,7 @@ pub enum ProductStage {
 /// The clock stopped over `[from, to)`; `to` absent: paused now.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
-#[x_kube(validation = Rule::new("!has(self.to) || timestamp(self.to) > timestamp(self.from)").message("a pause's to must be after its from"))]
+#[x_kube(validation = Rule::new("!has(self.to) || self.to > self.from").message("a pause's to must be after its from"))]
 pub struct Pause {
     pub from: Time,
     #[serde(default, skip_serializing_if = "Option::is_none")]
