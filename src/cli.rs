@@ -16,7 +16,11 @@ use crate::manifests::Manifests;
 use crate::routing;
 
 #[derive(Parser, Debug)]
-#[command(name = "support-operator", version, about = "Support tiers, SLA policies and workspaces as live cluster state")]
+#[command(
+    name = "support-operator",
+    version,
+    about = "Support tiers, SLA policies and workspaces as live cluster state"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -52,8 +56,11 @@ pub struct EvaluateArgs {
 #[derive(clap::Args, Debug)]
 pub struct CrdsArgs {
     /// Write `<plural>.<group>.yaml` files into this folder instead of printing.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "markdown")]
     pub out_dir: Option<PathBuf>,
+    /// Print the field reference as Markdown (the README's reference section).
+    #[arg(long)]
+    pub markdown: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,14 +71,16 @@ pub enum Output {
 }
 
 fn parse_now(text: &str) -> Result<Timestamp, String> {
-    text.parse::<Timestamp>()
-        .map_err(|e| format!("{text:?} is not an RFC 3339 instant such as 2026-11-23T08:00:00Z: {e}"))
+    text.parse::<Timestamp>().map_err(|e| {
+        format!("{text:?} is not an RFC 3339 instant such as 2026-11-23T08:00:00Z: {e}")
+    })
 }
 
 /// Runs the command line; errors are printed, never panicked.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Crds(args) if args.markdown => print_out(&crate::api::reference::markdown()),
         Command::Crds(args) => match &args.out_dir {
             None => match crate::api::crds_yaml() {
                 Ok(yaml) => print_out(&yaml),
@@ -135,10 +144,16 @@ pub struct Evaluated {
 }
 
 /// `evaluate` without the printing: the same core the controller calls.
-pub fn evaluate_manifests(manifests: &Manifests, now: Timestamp, operator_namespace: &str) -> Evaluated {
+pub fn evaluate_manifests(
+    manifests: &Manifests,
+    now: Timestamp,
+    operator_namespace: &str,
+) -> Evaluated {
     let catalog = manifests.catalog();
     let mut tickets: Vec<&Ticket> = manifests.tickets.iter().collect();
-    tickets.sort_by(|a, b| (&a.metadata.namespace, &a.metadata.name).cmp(&(&b.metadata.namespace, &b.metadata.name)));
+    tickets.sort_by(|a, b| {
+        (&a.metadata.namespace, &a.metadata.name).cmp(&(&b.metadata.namespace, &b.metadata.name))
+    });
     let mut reports = Vec::with_capacity(tickets.len());
     let mut evaluations = Vec::with_capacity(tickets.len());
     for t in tickets {
@@ -220,7 +235,11 @@ pub fn table(evaluated: &Evaluated, now: Timestamp) -> String {
         };
         let phase = match s.phase {
             Some(crate::api::Phase::Rejected) => {
-                let reason = s.conditions.iter().find(|c| c.type_ == "Accepted").map(|c| c.reason.as_str());
+                let reason = s
+                    .conditions
+                    .iter()
+                    .find(|c| c.type_ == "Accepted")
+                    .map(|c| c.reason.as_str());
                 format!("Rejected: {}", reason.unwrap_or("?"))
             }
             Some(p) => p.as_str().to_string(),
@@ -233,7 +252,9 @@ pub fn table(evaluated: &Evaluated, now: Timestamp) -> String {
         let (local, utc) = match (&s.response_due_at, &eval.plan) {
             (Some(due), Plan::Accepted(a)) => {
                 let sla = a.sla.as_ref();
-                let zone = sla.and_then(|s| TimeZone::get(&s.zone).ok()).unwrap_or(TimeZone::UTC);
+                let zone = sla
+                    .and_then(|s| TimeZone::get(&s.zone).ok())
+                    .unwrap_or(TimeZone::UTC);
                 let local = due.0.to_zoned(zone);
                 (
                     format!(

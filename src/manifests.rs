@@ -101,10 +101,11 @@ impl Manifests {
 
     /// Adds every document of one YAML (or JSON) stream.
     pub fn add_str(&mut self, path: &str, text: &str) -> Result<(), ManifestError> {
-        let docs: Vec<Value> = serde_saphyr::from_multiple(text).map_err(|e| ManifestError::Syntax {
-            path: path.to_string(),
-            message: e.to_string(),
-        })?;
+        let docs: Vec<Value> =
+            serde_saphyr::from_multiple(text).map_err(|e| ManifestError::Syntax {
+                path: path.to_string(),
+                message: e.to_string(),
+            })?;
         for (i, doc) in docs.into_iter().enumerate() {
             self.add_value(path, i + 1, doc)?;
         }
@@ -121,10 +122,20 @@ impl Manifests {
             if value.is_null() {
                 return Ok(());
             }
-            return Err(object_err(format!("document {doc}"), "is not a mapping (an object with apiVersion and kind)".into()));
+            return Err(object_err(
+                format!("document {doc}"),
+                "is not a mapping (an object with apiVersion and kind)".into(),
+            ));
         };
-        let kind = map.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
-        let api_version = map.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+        let kind = map
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let api_version = map
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let name = map
             .get("metadata")
             .and_then(|m| m.get("name"))
@@ -132,12 +143,19 @@ impl Manifests {
             .unwrap_or_default()
             .to_string();
         let label = if name.is_empty() {
-            format!("document {doc} ({})", if kind.is_empty() { "no kind" } else { &kind })
+            format!(
+                "document {doc} ({})",
+                if kind.is_empty() { "no kind" } else { &kind }
+            )
         } else {
             format!("{kind} {name}")
         };
         if kind == "List" && api_version == "v1" {
-            let items = map.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
+            let items = map
+                .get("items")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             for item in items {
                 self.add_value(path, doc, item)?;
             }
@@ -146,7 +164,9 @@ impl Manifests {
         if api_version != API_VERSION {
             return Err(object_err(
                 label,
-                format!("apiVersion {api_version:?} is not {API_VERSION:?}; only support-operator resources are read"),
+                format!(
+                    "apiVersion {api_version:?} is not {API_VERSION:?}; only support-operator resources are read"
+                ),
             ));
         }
         if name.is_empty() {
@@ -175,7 +195,13 @@ impl Manifests {
             }
             "Ticket" => {
                 let obj: Ticket = typed(path, &label, value)?;
-                if obj.metadata.namespace.as_deref().unwrap_or_default().is_empty() {
+                if obj
+                    .metadata
+                    .namespace
+                    .as_deref()
+                    .unwrap_or_default()
+                    .is_empty()
+                {
                     return Err(ManifestError::Field {
                         path: path.to_string(),
                         object: label,
@@ -189,7 +215,9 @@ impl Manifests {
             other => {
                 return Err(object_err(
                     label,
-                    format!("unknown kind {other:?}: expected SlaPolicy, SupportTier, Workspace or Ticket"),
+                    format!(
+                        "unknown kind {other:?}: expected SlaPolicy, SupportTier, Workspace or Ticket"
+                    ),
                 ));
             }
         }
@@ -211,7 +239,9 @@ impl Manifests {
 
     /// Where an object was read from.
     pub fn origin(&self, kind: &str, meta: &ObjectMeta) -> &str {
-        self.origins.get(&object_key(kind, meta)).map_or("?", String::as_str)
+        self.origins
+            .get(&object_key(kind, meta))
+            .map_or("?", String::as_str)
     }
 
     /// The snapshot the rules judge tickets against.
@@ -222,14 +252,20 @@ impl Manifests {
     /// Tickets' clock start when neither `openedAt` nor `creationTimestamp`
     /// is set: offline, a ticket without either is taken as created `now`.
     pub fn created(ticket: &Ticket, now: Timestamp) -> Timestamp {
-        ticket.metadata.creation_timestamp.as_ref().map_or(now, |t| t.0)
+        ticket
+            .metadata
+            .creation_timestamp
+            .as_ref()
+            .map_or(now, |t| t.0)
     }
 }
 
 /// `Kind namespace/name` or `Kind name`.
 pub fn object_key(kind: &str, meta: &ObjectMeta) -> String {
     match &meta.namespace {
-        Some(ns) if !ns.is_empty() => format!("{kind} {ns}/{}", meta.name.as_deref().unwrap_or_default()),
+        Some(ns) if !ns.is_empty() => {
+            format!("{kind} {ns}/{}", meta.name.as_deref().unwrap_or_default())
+        }
         _ => format!("{kind} {}", meta.name.as_deref().unwrap_or_default()),
     }
 }
@@ -294,7 +330,11 @@ pub struct Finding {
 
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}: field {}: {}", self.path, self.object, self.field, self.message)
+        write!(
+            f,
+            "{}: {}: field {}: {}",
+            self.path, self.object, self.field, self.message
+        )
     }
 }
 
@@ -311,47 +351,101 @@ impl Manifests {
             });
         };
         for p in &self.policies {
-            if let Some(Err(problem)) = p.metadata.name.as_ref().and_then(|n| catalog.policies.get(n)) {
-                push("SlaPolicy", &p.metadata, problem.field.clone(), problem.message.clone());
+            if let Some(Err(problem)) = p
+                .metadata
+                .name
+                .as_ref()
+                .and_then(|n| catalog.policies.get(n))
+            {
+                push(
+                    "SlaPolicy",
+                    &p.metadata,
+                    problem.field.clone(),
+                    problem.message.clone(),
+                );
             }
         }
         for t in &self.tiers {
-            if let Some(Err(problem)) = t.metadata.name.as_ref().and_then(|n| catalog.tiers.get(n)) {
-                push("SupportTier", &t.metadata, problem.field.clone(), problem.message.clone());
+            if let Some(Err(problem)) = t.metadata.name.as_ref().and_then(|n| catalog.tiers.get(n))
+            {
+                push(
+                    "SupportTier",
+                    &t.metadata,
+                    problem.field.clone(),
+                    problem.message.clone(),
+                );
             }
-            if let Some(policy) = &t.spec.sla_policy {
-                if !catalog.policies.contains_key(policy) {
-                    push("SupportTier", &t.metadata, "spec.slaPolicy".into(), format!("no SlaPolicy named {policy:?}"));
-                }
+            if let Some(policy) = &t.spec.sla_policy
+                && !catalog.policies.contains_key(policy)
+            {
+                push(
+                    "SupportTier",
+                    &t.metadata,
+                    "spec.slaPolicy".into(),
+                    format!("no SlaPolicy named {policy:?}"),
+                );
             }
-            if let Some(g) = &t.spec.graduation {
-                if !catalog.tiers.contains_key(&g.to) {
-                    push("SupportTier", &t.metadata, "spec.graduation.to".into(), format!("no SupportTier named {:?}", g.to));
-                }
+            if let Some(g) = &t.spec.graduation
+                && !catalog.tiers.contains_key(&g.to)
+            {
+                push(
+                    "SupportTier",
+                    &t.metadata,
+                    "spec.graduation.to".into(),
+                    format!("no SupportTier named {:?}", g.to),
+                );
             }
         }
         for w in &self.workspaces {
             if !catalog.tiers.contains_key(&w.spec.tier) {
-                push("Workspace", &w.metadata, "spec.tier".into(), format!("no SupportTier named {:?}", w.spec.tier));
+                push(
+                    "Workspace",
+                    &w.metadata,
+                    "spec.tier".into(),
+                    format!("no SupportTier named {:?}", w.spec.tier),
+                );
             }
             for (i, t) in w.spec.allowed_tiers.iter().flatten().enumerate() {
                 if !catalog.tiers.contains_key(t) {
-                    push("Workspace", &w.metadata, format!("spec.allowedTiers[{i}]"), format!("no SupportTier named {t:?}"));
+                    push(
+                        "Workspace",
+                        &w.metadata,
+                        format!("spec.allowedTiers[{i}]"),
+                        format!("no SupportTier named {t:?}"),
+                    );
                 }
             }
             if let Some(owner) = catalog.namespace_taken_by(w) {
-                push("Workspace", &w.metadata, "spec.namespace".into(), format!("namespace {:?} already belongs to workspace {owner:?}", w.spec.namespace));
+                push(
+                    "Workspace",
+                    &w.metadata,
+                    "spec.namespace".into(),
+                    format!(
+                        "namespace {:?} already belongs to workspace {owner:?}",
+                        w.spec.namespace
+                    ),
+                );
             }
         }
         for t in &self.tickets {
             let ns = t.metadata.namespace.as_deref().unwrap_or_default();
             if catalog.workspace_for_namespace(ns).is_none() {
-                push("Ticket", &t.metadata, "metadata.namespace".into(), format!("no Workspace has spec.namespace {ns:?}"));
+                push(
+                    "Ticket",
+                    &t.metadata,
+                    "metadata.namespace".into(),
+                    format!("no Workspace has spec.namespace {ns:?}"),
+                );
             }
-            if let Some(tier) = &t.spec.tier {
-                if !catalog.tiers.contains_key(tier) {
-                    push("Ticket", &t.metadata, "spec.tier".into(), format!("no SupportTier named {tier:?}"));
-                }
+            if let Some(tier) = &t.spec.tier
+                && !catalog.tiers.contains_key(tier)
+            {
+                push(
+                    "Ticket",
+                    &t.metadata,
+                    "spec.tier".into(),
+                    format!("no SupportTier named {tier:?}"),
+                );
             }
         }
         out

@@ -157,13 +157,24 @@ pub fn compile(catalog: &Catalog, policies: &[SlaPolicy]) -> RoutingTable {
                 workspace: ws_name.clone(),
                 tier: None,
                 reason: "NamespaceTaken".into(),
-                message: format!("namespace {:?} belongs to workspace {owner:?}", ws.spec.namespace),
+                message: format!(
+                    "namespace {:?} belongs to workspace {owner:?}",
+                    ws.spec.namespace
+                ),
             });
             continue;
         }
-        let mut tiers: Vec<&String> = match ws.spec.allowed_tiers.as_ref().filter(|a| !a.is_empty()) {
-            Some(allowed) => allowed.iter().chain(std::iter::once(&ws.spec.tier)).collect(),
-            None => catalog.tiers.keys().chain(std::iter::once(&ws.spec.tier)).collect(),
+        let mut tiers: Vec<&String> = match ws.spec.allowed_tiers.as_ref().filter(|a| !a.is_empty())
+        {
+            Some(allowed) => allowed
+                .iter()
+                .chain(std::iter::once(&ws.spec.tier))
+                .collect(),
+            None => catalog
+                .tiers
+                .keys()
+                .chain(std::iter::once(&ws.spec.tier))
+                .collect(),
         };
         tiers.sort();
         tiers.dedup();
@@ -176,11 +187,16 @@ pub fn compile(catalog: &Catalog, policies: &[SlaPolicy]) -> RoutingTable {
             };
             let tier = match catalog.tiers.get(tier_name) {
                 None => {
-                    table.skipped.push(skip("UnknownTier", format!("no SupportTier named {tier_name:?}")));
+                    table.skipped.push(skip(
+                        "UnknownTier",
+                        format!("no SupportTier named {tier_name:?}"),
+                    ));
                     continue;
                 }
                 Some(Err(p)) => {
-                    table.skipped.push(skip("InvalidSupportTier", p.to_string()));
+                    table
+                        .skipped
+                        .push(skip("InvalidSupportTier", p.to_string()));
                     continue;
                 }
                 Some(Ok(t)) => t,
@@ -206,7 +222,10 @@ pub fn compile(catalog: &Catalog, policies: &[SlaPolicy]) -> RoutingTable {
             };
             let policy = match catalog.policies.get(policy_name) {
                 None => {
-                    table.skipped.push(skip("NoSlaPolicy", format!("no SlaPolicy named {policy_name:?}")));
+                    table.skipped.push(skip(
+                        "NoSlaPolicy",
+                        format!("no SlaPolicy named {policy_name:?}"),
+                    ));
                     continue;
                 }
                 Some(Err(p)) => {
@@ -216,7 +235,8 @@ pub fn compile(catalog: &Catalog, policies: &[SlaPolicy]) -> RoutingTable {
                 Some(Ok(p)) => p,
             };
             let calendar_keys: Vec<String> = {
-                let mut names: Vec<&str> = policy.calendars.iter().map(|c| c.name.as_str()).collect();
+                let mut names: Vec<&str> =
+                    policy.calendars.iter().map(|c| c.name.as_str()).collect();
                 names.sort_by_key(|n| (*n != "default", *n));
                 names.iter().map(|n| format!("{policy_name}/{n}")).collect()
             };
@@ -224,11 +244,15 @@ pub fn compile(catalog: &Catalog, policies: &[SlaPolicy]) -> RoutingTable {
                 add_calendars(&mut table.calendars, policy_name, spec);
             }
             for (i, level) in policy.levels.iter().enumerate() {
-                let spec_level = specs.get(policy_name.as_str()).and_then(|s| s.severities.get(i));
+                let spec_level = specs
+                    .get(policy_name.as_str())
+                    .and_then(|s| s.severities.get(i));
                 table.routes.push(Route {
                     severity: Some(RouteSeverity {
                         name: level.name.clone(),
-                        initial_response: spec_level.map(|s| s.initial_response.clone()).unwrap_or_default(),
+                        initial_response: spec_level
+                            .map(|s| s.initial_response.clone())
+                            .unwrap_or_default(),
                         initial_response_seconds: level.target,
                         at_risk_seconds: policy.at_risk.map(|p| p.of(level.target)),
                         coverage: level.coverage,
@@ -309,19 +333,36 @@ fn add_calendars(into: &mut BTreeMap<String, RouteCalendar>, policy: &str, spec:
 impl RoutingTable {
     /// The slice for one workspace: its routes and the calendars they name.
     pub fn for_workspace(&self, workspace: &str) -> RoutingTable {
-        let routes = self.routes.iter().filter(|r| r.workspace == workspace).cloned().collect();
-        let skipped = self.skipped.iter().filter(|s| s.workspace == workspace).cloned().collect();
+        let routes = self
+            .routes
+            .iter()
+            .filter(|r| r.workspace == workspace)
+            .cloned()
+            .collect();
+        let skipped = self
+            .skipped
+            .iter()
+            .filter(|s| s.workspace == workspace)
+            .cloned()
+            .collect();
         self.subset(routes, skipped, None)
     }
 
-    fn subset(&self, routes: Vec<Route>, skipped: Vec<Skipped>, shard: Option<ShardInfo>) -> RoutingTable {
+    fn subset(
+        &self,
+        routes: Vec<Route>,
+        skipped: Vec<Skipped>,
+        shard: Option<ShardInfo>,
+    ) -> RoutingTable {
         let calendars = self
             .calendars
             .iter()
             .filter(|(key, _)| {
-                routes
-                    .iter()
-                    .any(|r| r.severity.as_ref().is_some_and(|s| s.calendars.contains(key)))
+                routes.iter().any(|r| {
+                    r.severity
+                        .as_ref()
+                        .is_some_and(|s| s.calendars.contains(key))
+                })
             })
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
@@ -349,13 +390,18 @@ impl RoutingTable {
                 shards: vec![whole],
             };
         }
-        // Greedy split on route boundaries; each shard a valid document.
+        // Greedy split on route boundaries, each shard a valid document; a
+        // route's size in the document is its own pretty form, indented once
+        // more, and every shard may repeat all calendars.
+        let calendars = serde_json::to_string_pretty(&self.calendars).map_or(0, |s| s.len() * 2);
+        let skipped = serde_json::to_string_pretty(&self.skipped).map_or(0, |s| s.len() * 2);
+        let budget = limit.saturating_sub(calendars + skipped + 256).max(1);
         let mut groups: Vec<Vec<Route>> = vec![Vec::new()];
         let mut size = 0usize;
         for route in &self.routes {
-            let len = serde_json::to_string_pretty(route).map(|s| s.len() + 4).unwrap_or(0);
-            let calendar_share = 4096; // the calendars a shard repeats
-            if size + len + calendar_share > limit && groups.last().is_some_and(|g| !g.is_empty()) {
+            let pretty = serde_json::to_string_pretty(route).unwrap_or_default();
+            let len = pretty.len() + 4 * pretty.lines().count() + 8;
+            if size + len > budget && groups.last().is_some_and(|g| !g.is_empty()) {
                 groups.push(Vec::new());
                 size = 0;
             }
@@ -370,13 +416,20 @@ impl RoutingTable {
             .enumerate()
             .map(|(index, routes)| {
                 // Shard 0 carries what could not be routed, once.
-                let skipped = if index == 0 { self.skipped.clone() } else { Vec::new() };
-                self.subset(routes, skipped, Some(ShardInfo { index, of })).to_json()
+                let skipped = if index == 0 {
+                    self.skipped.clone()
+                } else {
+                    Vec::new()
+                };
+                self.subset(routes, skipped, Some(ShardInfo { index, of }))
+                    .to_json()
             })
             .collect();
         let index = ShardIndex {
             schema_version: self.schema_version,
-            shards: (0..of).map(|i| format!("{ROUTING_CONFIGMAP}-{i}")).collect(),
+            shards: (0..of)
+                .map(|i| format!("{ROUTING_CONFIGMAP}-{i}"))
+                .collect(),
             routes: self.routes.len(),
         };
         Sharded {
@@ -401,12 +454,19 @@ pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "support-o
 /// Every ConfigMap the table gives: `support-routing` (and its shards) in
 /// `operator_namespace`, and each routable workspace's `support-policy`.
 /// Owner references are the controller's business, not the compiler's.
-pub fn config_maps(table: &RoutingTable, catalog: &Catalog, operator_namespace: &str) -> Vec<ConfigMap> {
+pub fn config_maps(
+    table: &RoutingTable,
+    catalog: &Catalog,
+    operator_namespace: &str,
+) -> Vec<ConfigMap> {
     let make = |name: String, namespace: &str, data: Vec<(&str, String)>| ConfigMap {
         metadata: ObjectMeta {
             name: Some(name),
             namespace: Some(namespace.to_string()),
-            labels: Some(BTreeMap::from([(MANAGED_BY.0.to_string(), MANAGED_BY.1.to_string())])),
+            labels: Some(BTreeMap::from([(
+                MANAGED_BY.0.to_string(),
+                MANAGED_BY.1.to_string(),
+            )])),
             ..ObjectMeta::default()
         },
         data: Some(data.into_iter().map(|(k, v)| (k.to_string(), v)).collect()),
@@ -417,13 +477,25 @@ pub fn config_maps(table: &RoutingTable, catalog: &Catalog, operator_namespace: 
     match sharded.index {
         None => {
             for doc in sharded.shards {
-                out.push(make(ROUTING_CONFIGMAP.into(), operator_namespace, vec![(ROUTES_KEY, doc)]));
+                out.push(make(
+                    ROUTING_CONFIGMAP.into(),
+                    operator_namespace,
+                    vec![(ROUTES_KEY, doc)],
+                ));
             }
         }
         Some(index) => {
-            out.push(make(ROUTING_CONFIGMAP.into(), operator_namespace, vec![(INDEX_KEY, index)]));
+            out.push(make(
+                ROUTING_CONFIGMAP.into(),
+                operator_namespace,
+                vec![(INDEX_KEY, index)],
+            ));
             for (i, doc) in sharded.shards.into_iter().enumerate() {
-                out.push(make(format!("{ROUTING_CONFIGMAP}-{i}"), operator_namespace, vec![(ROUTES_KEY, doc)]));
+                out.push(make(
+                    format!("{ROUTING_CONFIGMAP}-{i}"),
+                    operator_namespace,
+                    vec![(ROUTES_KEY, doc)],
+                ));
             }
         }
     }
@@ -432,7 +504,11 @@ pub fn config_maps(table: &RoutingTable, catalog: &Catalog, operator_namespace: 
             continue;
         }
         let slice = table.for_workspace(name);
-        out.push(make(POLICY_CONFIGMAP.into(), &ws.spec.namespace, vec![(ROUTES_KEY, slice.to_json())]));
+        out.push(make(
+            POLICY_CONFIGMAP.into(),
+            &ws.spec.namespace,
+            vec![(ROUTES_KEY, slice.to_json())],
+        ));
     }
     out
 }

@@ -11,11 +11,12 @@
 //! within three days of one of the zone's offset changes. Durations are whole
 //! minutes, 0–200 h.
 //!
-//! Case counts (each `proptest!` block names its own): 512 for the cheap
-//! algebraic properties (a), (b), (c), (e) and additivity; 512 for 24x7 (d);
-//! 256 for the comparison with the reference (f), whose cost is one jiff
-//! conversion per simulated minute. The file runs in a few seconds at the
-//! test profile's opt-level 1.
+//! Case counts (each `proptest!` block names its own; `PROPTEST_CASES`
+//! overrides them all for a deeper run): 2048 each for the cheap algebraic
+//! properties (a), (b), (c), (e) and additivity, and for 24x7 (d); 1024 for
+//! the comparison with the reference (f), whose cost is one jiff conversion
+//! per simulated minute. The whole file takes about two seconds at the test
+//! profile's opt-level 1.
 
 use jiff::Timestamp;
 use jiff::civil::Weekday;
@@ -137,7 +138,13 @@ fn transitions(zone: &TimeZone) -> Vec<i64> {
 
 /// A start on a whole minute: uniform over 2025–2028, or (`near`) within three
 /// days either side of one of the zone's offset changes.
-fn start_in(zone: &TimeZone, near: bool, uniform_minute: i64, pick: usize, around: i64) -> Timestamp {
+fn start_in(
+    zone: &TimeZone,
+    near: bool,
+    uniform_minute: i64,
+    pick: usize,
+    around: i64,
+) -> Timestamp {
     let changes = transitions(zone);
     if near && !changes.is_empty() {
         let at = changes[pick % changes.len()];
@@ -189,19 +196,24 @@ fn setup() -> impl Strategy<Value = Setup> {
         start_picks(),
         pause_picks(),
     )
-        .prop_map(|(zone_name, week, holidays, (near, minute, pick, around), pauses)| {
-            let zone = TimeZone::get(zone_name).unwrap();
-            let start = start_in(&zone, near, minute, pick, around);
-            let mut spec = CalendarSpec::new(zone.clone());
-            spec.week = week;
-            spec.holidays = holidays.iter().map(|&h| holiday_from(h, &zone, start)).collect();
-            Setup {
-                zone: zone_name,
-                spec,
-                start,
-                raw_pauses: pauses_from(&pauses, start),
-            }
-        })
+        .prop_map(
+            |(zone_name, week, holidays, (near, minute, pick, around), pauses)| {
+                let zone = TimeZone::get(zone_name).unwrap();
+                let start = start_in(&zone, near, minute, pick, around);
+                let mut spec = CalendarSpec::new(zone.clone());
+                spec.week = week;
+                spec.holidays = holidays
+                    .iter()
+                    .map(|&h| holiday_from(h, &zone, start))
+                    .collect();
+                Setup {
+                    zone: zone_name,
+                    spec,
+                    start,
+                    raw_pauses: pauses_from(&pauses, start),
+                }
+            },
+        )
 }
 
 /// Durations 0–200 h in whole minutes.
@@ -215,7 +227,7 @@ fn never_last(t: Option<Timestamp>) -> (bool, Option<Timestamp>) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig::with_cases(2048))]
 
     /// (a) What `add` reaches, `measure` measures back; `None` only when an
     /// open pause or an empty week makes the target unreachable.
@@ -307,7 +319,7 @@ fn paused_seconds(start: i64, end: i64, pauses: &[PauseSpan]) -> i64 {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig::with_cases(2048))]
 
     /// (d) 24x7 is plain arithmetic; with pauses, measure is the span less
     /// the paused part, and what `add` reaches measures back. A calendar of
@@ -369,7 +381,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig::with_cases(1024))]
 
     /// (f) Agreement with the minute-stepping reference, for amounts up to
     /// 48 h. The reference steps at most three weeks: a due time further out

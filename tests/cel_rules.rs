@@ -1,14 +1,15 @@
 //! The CEL rules of the CRDs, run client-side with kube's validator on good
 //! and bad objects: what the API server refuses, and with which message.
 
-use kube::core::cel::{validate_cel, validate_cel_update};
 use kube::CustomResourceExt;
+use kube::core::cel::{validate_cel, validate_cel_update};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use support_operator::api::{SlaPolicy, SupportTier, Ticket, Workspace};
 
 fn parse<K: DeserializeOwned>(yaml: &str) -> K {
-    serde_saphyr::from_str(yaml).unwrap_or_else(|e| panic!("test object does not parse: {e}\n{yaml}"))
+    serde_saphyr::from_str(yaml)
+        .unwrap_or_else(|e| panic!("test object does not parse: {e}\n{yaml}"))
 }
 
 /// Ok, or the messages the validator gave.
@@ -115,7 +116,9 @@ fn times_are_hh_mm_and_start_before_end() {
 
 #[test]
 fn days_do_not_repeat() {
-    let p = policy_with(|v| v["spec"]["calendars"][0]["hours"][0]["days"] = serde_json::json!(["Mon", "Mon"]));
+    let p = policy_with(|v| {
+        v["spec"]["calendars"][0]["hours"][0]["days"] = serde_json::json!(["Mon", "Mon"])
+    });
     assert_refused(&p, "days must not repeat");
 }
 
@@ -125,7 +128,14 @@ fn holiday_dates_are_full_or_yearly() {
         let p = policy_with(|v| v["spec"]["holidays"][0]["date"] = good.into());
         verdict(&p).unwrap_or_else(|e| panic!("{good}: {e}"));
     }
-    for bad in ["2026-13-01", "12/25", "25-12", "2026-12-32", "Dec 25", "2026-1-1"] {
+    for bad in [
+        "2026-13-01",
+        "12/25",
+        "25-12",
+        "2026-12-32",
+        "Dec 25",
+        "2026-1-1",
+    ] {
         let p = policy_with(|v| v["spec"]["holidays"][0]["date"] = bad.into());
         assert_refused(&p, "date must be YYYY-MM-DD, or MM-DD for every year");
     }
@@ -151,7 +161,10 @@ fn escalation_after_is_a_share_or_a_duration() {
     let mut v: serde_json::Value = parse(TIER);
     v["spec"]["escalation"][1]["after"] = "half".into();
     let t: SupportTier = serde_json::from_value(v).unwrap();
-    assert_refused(&t, "after must be a percentage of the response target (50%) or a duration (90m)");
+    assert_refused(
+        &t,
+        "after must be a percentage of the response target (50%) or a duration (90m)",
+    );
 }
 
 const WORKSPACE: &str = r#"
@@ -215,12 +228,18 @@ fn opened_at_and_severity_are_immutable() {
         "2026-11-24T08:00:00Z".parse().unwrap(),
     ));
     let e = validate_cel_update(&moved, &old).unwrap_err();
-    assert!(format!("{e:?}").contains("openedAt is immutable once set"), "{e:?}");
+    assert!(
+        format!("{e:?}").contains("openedAt is immutable once set"),
+        "{e:?}"
+    );
 
     let mut removed = old.clone();
     removed.spec.opened_at = None;
     let e = validate_cel_update(&removed, &old).unwrap_err();
-    assert!(format!("{e:?}").contains("openedAt is immutable once set"), "{e:?}");
+    assert!(
+        format!("{e:?}").contains("openedAt is immutable once set"),
+        "{e:?}"
+    );
 
     let mut unset = old.clone();
     unset.spec.opened_at = None;

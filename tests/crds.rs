@@ -17,7 +17,11 @@ fn checked_in_crds_match_the_types() {
         }
     }
     let files = std::fs::read_dir(&dir).unwrap().count();
-    assert_eq!(files, crds().len(), "crds/ holds files that are not CRDs of this operator");
+    assert_eq!(
+        files,
+        crds().len(),
+        "crds/ holds files that are not CRDs of this operator"
+    );
     assert!(
         stale.is_empty(),
         "crds/ is out of date for {stale:?}: run `cargo run -- crds --out-dir crds`"
@@ -42,10 +46,25 @@ fn printed_crds_are_the_four_resources() {
 fn crds_have_kubectl_affordances() {
     for crd in crds() {
         let names = &crd.spec.names;
-        assert_eq!(names.categories.as_deref(), Some(&["support".to_string()][..]), "{}", names.kind);
-        assert!(names.short_names.as_ref().is_some_and(|s| !s.is_empty()), "{}", names.kind);
+        assert_eq!(
+            names.categories.as_deref(),
+            Some(&["support".to_string()][..]),
+            "{}",
+            names.kind
+        );
+        assert!(
+            names.short_names.as_ref().is_some_and(|s| !s.is_empty()),
+            "{}",
+            names.kind
+        );
         let version = &crd.spec.versions[0];
-        assert!(version.subresources.as_ref().and_then(|s| s.status.as_ref()).is_some());
+        assert!(
+            version
+                .subresources
+                .as_ref()
+                .and_then(|s| s.status.as_ref())
+                .is_some()
+        );
         let columns: Vec<&str> = version
             .additional_printer_columns
             .iter()
@@ -58,7 +77,11 @@ fn crds_have_kubectl_affordances() {
             &["Ready", "Age"]
         };
         for column in expected {
-            assert!(columns.contains(column), "{} lacks column {column}: {columns:?}", names.kind);
+            assert!(
+                columns.contains(column),
+                "{} lacks column {column}: {columns:?}",
+                names.kind
+            );
         }
     }
 }
@@ -67,5 +90,8 @@ fn crds_have_kubectl_affordances() {
 fn conditions_merge_by_type_under_server_side_apply() {
     let yaml = crds_yaml().unwrap();
     let count = yaml.matches("x-kubernetes-list-type: map").count();
-    assert!(count >= 4, "every status.conditions must be a map list keyed by type");
+    assert!(
+        count >= 4,
+        "every status.conditions must be a map list keyed by type"
+    );
 }

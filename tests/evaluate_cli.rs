@@ -29,7 +29,10 @@ struct Scratch(PathBuf);
 
 impl Scratch {
     fn new(name: &str, files: &[(&str, &str)]) -> Self {
-        let dir = std::env::temp_dir().join(format!("support-operator-test-{name}-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!(
+            "support-operator-test-{name}-{}",
+            std::process::id()
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         for (file, text) in files {
@@ -54,7 +57,12 @@ fn evaluate_json(paths: &[&str]) -> Value {
         args.extend(["-f", p]);
     }
     let out = run(&args);
-    assert!(out.status.success(), "exit {:?}: {}", out.status, stderr(&out));
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status,
+        stderr(&out)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -114,7 +122,9 @@ fn examples_evaluate_cleanly_with_the_documented_shape() {
     assert!(names.contains(&("support-operator", "support-routing")));
     assert!(names.contains(&("finance-support", "support-policy")));
     let routes: Value = serde_json::from_str(
-        doc["configMaps"][0]["data"]["routes.json"].as_str().unwrap(),
+        doc["configMaps"][0]["data"]["routes.json"]
+            .as_str()
+            .unwrap(),
     )
     .unwrap();
     assert_eq!(routes["schemaVersion"], 1);
@@ -122,7 +132,15 @@ fn examples_evaluate_cleanly_with_the_documented_shape() {
 
 #[test]
 fn yaml_output_carries_the_same_document() {
-    let out = run(&["evaluate", "-f", examples().to_str().unwrap(), "--now", NOW, "-o", "yaml"]);
+    let out = run(&[
+        "evaluate",
+        "-f",
+        examples().to_str().unwrap(),
+        "--now",
+        NOW,
+        "-o",
+        "yaml",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let from_yaml: Value = serde_saphyr::from_slice(&out.stdout).unwrap();
     let from_json = evaluate_json(&[examples().to_str().unwrap()]);
@@ -131,7 +149,15 @@ fn yaml_output_carries_the_same_document() {
 
 #[test]
 fn table_shows_local_and_utc_due_times() {
-    let out = run(&["evaluate", "-f", examples().to_str().unwrap(), "--now", NOW, "-o", "table"]);
+    let out = run(&[
+        "evaluate",
+        "-f",
+        examples().to_str().unwrap(),
+        "--now",
+        NOW,
+        "-o",
+        "table",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8(out.stdout).unwrap();
     let line = text
@@ -140,15 +166,26 @@ fn table_shows_local_and_utc_due_times() {
         .unwrap();
     assert!(line.contains("Tue 2026-11-24 13:00 JST"), "{line}");
     assert!(line.contains("2026-11-24T04:00:00Z"), "{line}");
-    let line = text.lines().find(|l| l.contains("payments-down-no-commitment")).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains("payments-down-no-commitment"))
+        .unwrap();
     assert!(line.contains("B (from A)"), "{line}");
 }
 
 #[test]
 fn output_is_deterministic_whatever_the_file_order() {
     let dir = examples();
-    let files = ["tickets.yaml", "workspaces.yaml", "tiers.yaml", "policies.yaml"];
-    let forward: Vec<String> = files.iter().map(|f| dir.join(f).display().to_string()).collect();
+    let files = [
+        "tickets.yaml",
+        "workspaces.yaml",
+        "tiers.yaml",
+        "policies.yaml",
+    ];
+    let forward: Vec<String> = files
+        .iter()
+        .map(|f| dir.join(f).display().to_string())
+        .collect();
     let backward: Vec<String> = forward.iter().rev().cloned().collect();
     let a = evaluate_json(&forward.iter().map(String::as_str).collect::<Vec<_>>());
     let b = evaluate_json(&backward.iter().map(String::as_str).collect::<Vec<_>>());
@@ -209,10 +246,19 @@ fn wrong_field_type_names_the_field() {
     assert_fails(
         &[("policy.yaml", &bad)],
         1,
-        &["policy.yaml", "SlaPolicy p", "spec.severities[0].coverage", "Always"],
+        &[
+            "policy.yaml",
+            "SlaPolicy p",
+            "spec.severities[0].coverage",
+            "Always",
+        ],
     );
     let bad = POLICY.replace("severities: [", "severities: 3 #[");
-    assert_fails(&[("policy.yaml", &bad)], 1, &["spec.severities", "SlaPolicy p"]);
+    assert_fails(
+        &[("policy.yaml", &bad)],
+        1,
+        &["spec.severities", "SlaPolicy p"],
+    );
 }
 
 #[test]
@@ -232,10 +278,25 @@ metadata: {name: gold}
 spec: {supportModel: Formal, slaPolicy: platinum}
 ";
     let scratch = Scratch::new("refs", &[("tier.yaml", tier), ("policy.yaml", POLICY)]);
-    let out = run(&["evaluate", "--now", NOW, "-o", "json", "-f", &scratch.path("tier.yaml"), "-f", &scratch.path("policy.yaml")]);
+    let out = run(&[
+        "evaluate",
+        "--now",
+        NOW,
+        "-o",
+        "json",
+        "-f",
+        &scratch.path("tier.yaml"),
+        "-f",
+        &scratch.path("policy.yaml"),
+    ]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("tier.yaml: SupportTier gold: field spec.slaPolicy: no SlaPolicy named \"platinum\""), "{err}");
+    assert!(
+        err.contains(
+            "tier.yaml: SupportTier gold: field spec.slaPolicy: no SlaPolicy named \"platinum\""
+        ),
+        "{err}"
+    );
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(doc["tickets"].as_array().unwrap().is_empty());
 }
@@ -246,7 +307,11 @@ fn an_unknown_time_zone_is_reported_not_panicked() {
     assert_fails(
         &[("policy.yaml", &bad)],
         2,
-        &["SlaPolicy p", "spec.calendars[0].timeZone", "Mars/Olympus_Mons"],
+        &[
+            "SlaPolicy p",
+            "spec.calendars[0].timeZone",
+            "Mars/Olympus_Mons",
+        ],
     );
 }
 
@@ -255,7 +320,13 @@ fn missing_paths_and_bad_flags_fail_cleanly() {
     let out = run(&["evaluate", "-f", "/nonexistent/nowhere.yaml"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("/nonexistent/nowhere.yaml"));
-    let out = run(&["evaluate", "-f", examples().to_str().unwrap(), "--now", "yesterday"]);
+    let out = run(&[
+        "evaluate",
+        "-f",
+        examples().to_str().unwrap(),
+        "--now",
+        "yesterday",
+    ]);
     assert_ne!(out.status.code(), Some(0));
     assert!(stderr(&out).contains("RFC 3339"));
 }
@@ -267,7 +338,8 @@ fn crds_command_prints_the_checked_in_crds() {
     let text = String::from_utf8(out.stdout).unwrap();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("crds");
     for name in ["slapolicies", "supporttiers", "workspaces", "tickets"] {
-        let file = std::fs::read_to_string(dir.join(format!("{name}.supportpolicy.dev.yaml"))).unwrap();
+        let file =
+            std::fs::read_to_string(dir.join(format!("{name}.supportpolicy.dev.yaml"))).unwrap();
         assert!(text.contains(&file), "{name} differs from crds/");
     }
 }

@@ -33,7 +33,10 @@ enum Answer {
 }
 
 fn load() -> Vec<Case> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/peer-cases.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/peer-cases.json"
+    );
     let text = std::fs::read_to_string(path).expect("read peer-cases.json");
     let cases: Vec<Value> = serde_json::from_str(&text).expect("parse peer-cases.json");
     cases.iter().map(parse_case).collect()
@@ -165,9 +168,12 @@ impl Case {
                     limit as u64,
                 ))
             }
-            Op::Measure(end) => {
-                Answer::Seconds(reference::measure(&self.spec, self.start, end, &self.raw_pauses))
-            }
+            Op::Measure(end) => Answer::Seconds(reference::measure(
+                &self.spec,
+                self.start,
+                end,
+                &self.raw_pauses,
+            )),
         }
     }
 }
@@ -211,7 +217,10 @@ fn peer_cases_all_pass() {
         failures.join("\n")
     );
     // Every case's pauses are on whole minutes: the reference ran them all.
-    assert_eq!(checked_by_reference, EXPECTED_CASES, "cases checked by the reference");
+    assert_eq!(
+        checked_by_reference, EXPECTED_CASES,
+        "cases checked by the reference"
+    );
     eprintln!(
         "{} peer cases passed; {checked_by_reference} also by the reference",
         cases.len()

@@ -5,7 +5,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// What a ticket is about; a tier's `entitlements` list which it covers.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
 pub enum Category {
     Technical,
     Billing,
@@ -17,8 +19,11 @@ pub enum Category {
 
 impl Category {
     /// Entitlements of a tier that lists none (DESIGN.md rule 1).
-    pub const DEFAULT_ENTITLEMENTS: [Category; 3] =
-        [Category::Technical, Category::Billing, Category::Subscription];
+    pub const DEFAULT_ENTITLEMENTS: [Category; 3] = [
+        Category::Technical,
+        Category::Billing,
+        Category::Subscription,
+    ];
 }
 
 /// Hours during which a clock runs.
@@ -61,7 +66,10 @@ pub type Conditions = Vec<Condition>;
 pub(crate) fn conditions_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
     let mut schema = <Vec<Condition>>::json_schema(generator);
     schema.insert("x-kubernetes-list-type".into(), "map".into());
-    schema.insert("x-kubernetes-list-map-keys".into(), serde_json::json!(["type"]));
+    schema.insert(
+        "x-kubernetes-list-map-keys".into(),
+        serde_json::json!(["type"]),
+    );
     schema
 }
 

@@ -6,6 +6,7 @@
 
 pub mod common;
 pub mod quantity;
+pub mod reference;
 pub mod sla_policy;
 pub mod support_tier;
 pub mod ticket;

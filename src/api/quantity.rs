@@ -61,7 +61,9 @@ pub fn parse_duration(text: &str) -> Result<i64, QuantityError> {
             return Err(err());
         }
         let whole: i128 = whole.parse().map_err(|_| err())?;
-        total = total.checked_add(whole.checked_mul(scale).ok_or_else(err)?).ok_or_else(err)?;
+        total = total
+            .checked_add(whole.checked_mul(scale).ok_or_else(err)?)
+            .ok_or_else(err)?;
         let mut place = scale;
         for digit in frac.bytes() {
             place /= 10;
@@ -89,7 +91,11 @@ impl Percent {
         let number = text.strip_suffix('%').ok_or_else(err)?;
         let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
         let digits_ok = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-        if whole.is_empty() || whole.len() > 3 || frac.len() > 9 || !digits_ok(whole) || !digits_ok(frac)
+        if whole.is_empty()
+            || whole.len() > 3
+            || frac.len() > 9
+            || !digits_ok(whole)
+            || !digits_ok(frac)
         {
             return Err(err());
         }
@@ -98,7 +104,11 @@ impl Percent {
         }
         let scale = 10_i64.pow(frac.len() as u32);
         let whole: i64 = whole.parse().map_err(|_| err())?;
-        let frac: i64 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| err())? };
+        let frac: i64 = if frac.is_empty() {
+            0
+        } else {
+            frac.parse().map_err(|_| err())?
+        };
         let numerator = whole * scale + frac;
         let denominator = 100 * scale;
         if numerator > denominator {
@@ -155,7 +165,9 @@ mod tests {
         assert_eq!(parse_duration("1500ms"), Ok(1));
         assert_eq!(parse_duration("0s"), Ok(0));
         assert_eq!(parse_duration("1µs"), Ok(0));
-        for bad in ["", "1", "h", "-1h", "1d", "1.h", ".5h", "1..5h", "1h 30m", "1H"] {
+        for bad in [
+            "", "1", "h", "-1h", "1d", "1.h", ".5h", "1..5h", "1h 30m", "1H",
+        ] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
         assert!(matches!(

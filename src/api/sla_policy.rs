@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use super::common::{Category, Coverage, conditions_schema};
 
 /// Targets, coverage and calendars that tiers point at.
+// Several printer columns repeat `type_`, which clippy reads as a duplicated attribute.
+#[allow(clippy::duplicated_attributes)]
 #[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[kube(
     group = "supportpolicy.dev",
@@ -18,8 +20,16 @@ use super::common::{Category, Coverage, conditions_schema};
     category = "support",
     status = "SlaPolicyStatus",
     doc = "Response targets per severity, coverage rules and business calendars.",
-    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].status"
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
 )]
 #[serde(rename_all = "camelCase")]
 pub struct SlaPolicySpec {

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use super::common::{Category, conditions_schema};
 
 /// How an application tier is supported and where its tickets escalate.
+// Several printer columns repeat `type_`, which clippy reads as a duplicated attribute.
+#[allow(clippy::duplicated_attributes)]
 #[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[kube(
     group = "supportpolicy.dev",
@@ -19,8 +21,16 @@ use super::common::{Category, conditions_schema};
     doc = "An application tier: support model, SLA policy, entitlements and escalation chain.",
     printcolumn(name = "Model", type_ = "string", json_path = ".spec.supportModel"),
     printcolumn(name = "Policy", type_ = "string", json_path = ".spec.slaPolicy"),
-    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].status"
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
 )]
 #[serde(rename_all = "camelCase")]
 pub struct SupportTierSpec {

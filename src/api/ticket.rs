@@ -9,6 +9,8 @@ use super::common::{Category, Coverage, conditions_schema};
 use super::support_tier::SupportType;
 
 /// A support case whose response deadline the operator keeps.
+// Several printer columns repeat `type_`, which clippy reads as a duplicated attribute.
+#[allow(clippy::duplicated_attributes)]
 #[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[kube(
     group = "supportpolicy.dev",
@@ -22,8 +24,17 @@ use super::support_tier::SupportType;
     printcolumn(name = "Workspace", type_ = "string", json_path = ".status.workspace"),
     printcolumn(name = "Severity", type_ = "string", json_path = ".status.severity"),
     printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase"),
-    printcolumn(name = "Due", type_ = "string", format = "date-time", json_path = ".status.responseDueAt"),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+    printcolumn(
+        name = "Due",
+        type_ = "string",
+        format = "date-time",
+        json_path = ".status.responseDueAt"
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
 )]
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("!has(oldSelf.openedAt) || (has(self.openedAt) && self.openedAt == oldSelf.openedAt)").message("openedAt is immutable once set"))]

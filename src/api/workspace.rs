@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use super::common::{Subject, conditions_schema};
 
 /// A segment of a support agreement: its tickets live in `namespace`, visible to its members.
+// Several printer columns repeat `type_`, which clippy reads as a duplicated attribute.
+#[allow(clippy::duplicated_attributes)]
 #[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[kube(
     group = "supportpolicy.dev",
@@ -19,8 +21,16 @@ use super::common::{Subject, conditions_schema};
     doc = "A segment of a support agreement: namespace, default tier and who may see its tickets.",
     printcolumn(name = "Namespace", type_ = "string", json_path = ".spec.namespace"),
     printcolumn(name = "Tier", type_ = "string", json_path = ".spec.tier"),
-    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].status"
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
 )]
 #[serde(rename_all = "camelCase")]
 pub struct WorkspaceSpec {

@@ -25,7 +25,6 @@ use jiff::Timestamp;
 pub use pauses::Pauses;
 pub use spec::{CalendarError, CalendarSpec, Holiday, Window};
 
-pub(crate) use civil::{civil_from_days, days_from_civil, days_in_month};
 use civil::{utc_year, utc_year_start};
 use table::{Hours, YearTable, holiday_sets};
 

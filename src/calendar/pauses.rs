@@ -14,7 +14,9 @@ impl Pauses {
 
     /// Builds from `(from, to)` pairs; `to = None` is open. Empty or reversed
     /// pairs stop nothing.
-    pub fn new(pairs: impl IntoIterator<Item = (jiff::Timestamp, Option<jiff::Timestamp>)>) -> Self {
+    pub fn new(
+        pairs: impl IntoIterator<Item = (jiff::Timestamp, Option<jiff::Timestamp>)>,
+    ) -> Self {
         let mut raw: Vec<(i64, i64)> = pairs
             .into_iter()
             .map(|(from, to)| (from.as_second(), to.map_or(i64::MAX, |t| t.as_second())))

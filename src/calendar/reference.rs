@@ -66,9 +66,8 @@ pub fn covered_at(spec: &CalendarSpec, t: Timestamp, pauses: &[PauseSpan]) -> bo
     if holiday {
         return false;
     }
-    let second_of_day = i64::from(local.hour()) * 3600
-        + i64::from(local.minute()) * 60
-        + i64::from(local.second());
+    let second_of_day =
+        i64::from(local.hour()) * 3600 + i64::from(local.minute()) * 60 + i64::from(local.second());
     let weekday = local.weekday().to_monday_zero_offset() as usize;
     spec.week[weekday]
         .iter()

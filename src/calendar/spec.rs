@@ -25,8 +25,7 @@ impl Window {
     /// Parses `HH:MM` (00:00–24:00) into seconds since midnight.
     pub fn parse_clock(text: &str) -> Option<u32> {
         let (h, m) = text.split_once(':')?;
-        if h.len() != 2 || m.len() != 2 || !h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit())
-        {
+        if h.len() != 2 || m.len() != 2 || !h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
             return None;
         }
         let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
@@ -172,7 +171,9 @@ mod tests {
         assert_eq!(Window::parse_clock("09:00"), Some(32_400));
         assert_eq!(Window::parse_clock("24:00"), Some(86_400));
         assert_eq!(Window::parse_clock("23:59"), Some(86_340));
-        for bad in ["24:01", "25:00", "9:00", "09:60", "0900", "", "ab:cd", "-1:00"] {
+        for bad in [
+            "24:01", "25:00", "9:00", "09:60", "0900", "", "ab:cd", "-1:00",
+        ] {
             assert_eq!(Window::parse_clock(bad), None, "{bad}");
         }
     }
@@ -191,7 +192,14 @@ mod tests {
             Holiday::parse("02-29"),
             Some(Holiday::EveryYear { month: 2, day: 29 })
         );
-        for bad in ["2026-02-29", "02-30", "13-01", "2026-1-01", "x", "2026-12-25-1"] {
+        for bad in [
+            "2026-02-29",
+            "02-30",
+            "13-01",
+            "2026-1-01",
+            "x",
+            "2026-12-25-1",
+        ] {
             assert_eq!(Holiday::parse(bad), None, "{bad}");
         }
     }

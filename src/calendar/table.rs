@@ -63,13 +63,18 @@ impl YearTable {
     }
 }
 
+/// A calendar date `(year, month, day)`.
+pub(crate) type Ymd = (i32, i32, i32);
+/// A yearly date `(month, day)`.
+pub(crate) type MonthDay = (i32, i32);
+
 /// Business hours in a zone, compiled day by day into [`YearTable`]s.
 #[derive(Debug)]
 pub(crate) struct Hours {
     pub zone: TimeZone,
     pub week: [Vec<Window>; 7],
-    pub once: HashSet<(i32, i32, i32)>,
-    pub yearly: HashSet<(i32, i32)>,
+    pub once: HashSet<Ymd>,
+    pub yearly: HashSet<MonthDay>,
 }
 
 const DAY: i64 = 86_400;
@@ -149,7 +154,7 @@ impl Hours {
     }
 }
 
-pub(crate) fn holiday_sets(holidays: &[Holiday]) -> (HashSet<(i32, i32, i32)>, HashSet<(i32, i32)>) {
+pub(crate) fn holiday_sets(holidays: &[Holiday]) -> (HashSet<Ymd>, HashSet<MonthDay>) {
     let mut once = HashSet::new();
     let mut yearly = HashSet::new();
     for h in holidays {

@@ -17,7 +17,8 @@ use crate::api::sla_policy::CalendarDef;
 use crate::api::support_tier::EscalationLevel;
 use crate::api::workspace::Agreement;
 use crate::api::{
-    Category, Coverage, SlaPolicy, SlaPolicySpec, SupportTier, SupportTierSpec, Workspace, WorkspaceSpec,
+    Category, Coverage, SlaPolicy, SlaPolicySpec, SupportTier, SupportTierSpec, Workspace,
+    WorkspaceSpec,
 };
 use crate::calendar::{Calendar, CalendarSpec, Holiday, Window};
 
@@ -65,10 +66,16 @@ impl PolicyCalendar {
         if zone_name == self.zone_name {
             return Ok(self.compiled.clone());
         }
-        if let Some(cal) = self.in_zones.lock().ok().and_then(|m| m.get(zone_name).cloned()) {
+        if let Some(cal) = self
+            .in_zones
+            .lock()
+            .ok()
+            .and_then(|m| m.get(zone_name).cloned())
+        {
             return Ok(cal);
         }
-        let zone = TimeZone::get(zone_name).map_err(|_| format!("unknown time zone {zone_name:?}"))?;
+        let zone =
+            TimeZone::get(zone_name).map_err(|_| format!("unknown time zone {zone_name:?}"))?;
         let spec = CalendarSpec {
             zone,
             ..self.spec.clone()
@@ -193,14 +200,16 @@ fn compile_calendars(spec: &SlaPolicySpec) -> Result<Vec<PolicyCalendar>, Proble
             field: format!("spec.holidays[{i}].date"),
             message: format!("{:?} is not a date YYYY-MM-DD or MM-DD", h.date),
         })?;
-        if let Some(names) = &h.calendars {
-            if let Some(unknown) = names.iter().find(|n| !spec.calendars.iter().any(|c| &c.name == *n)) {
-                return Err(Problem {
-                    reason: "InvalidHoliday",
-                    field: format!("spec.holidays[{i}].calendars"),
-                    message: format!("no calendar named {unknown:?} in this policy"),
-                });
-            }
+        if let Some(names) = &h.calendars
+            && let Some(unknown) = names
+                .iter()
+                .find(|n| !spec.calendars.iter().any(|c| &c.name == *n))
+        {
+            return Err(Problem {
+                reason: "InvalidHoliday",
+                field: format!("spec.holidays[{i}].calendars"),
+                message: format!("no calendar named {unknown:?} in this policy"),
+            });
         }
         holidays.push((parsed, h.calendars.as_ref().filter(|c| !c.is_empty())));
     }
@@ -238,7 +247,10 @@ fn calendar_spec(i: usize, def: &CalendarDef) -> Result<CalendarSpec, Problem> {
     let zone = TimeZone::get(&def.time_zone).map_err(|_| Problem {
         reason: "UnknownTimeZone",
         field: format!("spec.calendars[{i}].timeZone"),
-        message: format!("{:?} is not an IANA time zone such as Europe/Warsaw", def.time_zone),
+        message: format!(
+            "{:?} is not an IANA time zone such as Europe/Warsaw",
+            def.time_zone
+        ),
     })?;
     let mut spec = CalendarSpec::new(zone);
     for (j, hours) in def.hours.iter().enumerate() {
@@ -254,7 +266,10 @@ fn calendar_spec(i: usize, def: &CalendarDef) -> Result<CalendarSpec, Problem> {
             return Err(Problem {
                 reason: "InvalidCalendar",
                 field: field("end"),
-                message: format!("window {}–{} must start before it ends", hours.start, hours.end),
+                message: format!(
+                    "window {}–{} must start before it ends",
+                    hours.start, hours.end
+                ),
             });
         }
         let days: Vec<_> = hours.days.iter().map(|d| d.weekday()).collect();

@@ -19,7 +19,12 @@ struct Draft {
     since: Option<i64>,
 }
 
-fn draft(type_: &'static str, status: bool, reason: impl Into<String>, message: impl Into<String>) -> Draft {
+fn draft(
+    type_: &'static str,
+    status: bool,
+    reason: impl Into<String>,
+    message: impl Into<String>,
+) -> Draft {
     Draft {
         type_,
         status,
@@ -56,7 +61,12 @@ impl Plan {
                 workspace,
             } => {
                 status.workspace = workspace.clone();
-                vec![draft("Accepted", false, rejection.reason, &rejection.message)]
+                vec![draft(
+                    "Accepted",
+                    false,
+                    rejection.reason,
+                    &rejection.message,
+                )]
             }
             Plan::Accepted(a) => {
                 fill(&mut status, a, snapshot);
@@ -104,7 +114,11 @@ impl Accepted {
                 if let Some(from) = &sla.downgraded_from {
                     m += &format!(" (downgraded from {from}: the customer is not available 24x7)");
                 }
-                m += &format!(", {} coverage on calendar {}", sla.coverage.as_str(), sla.calendar);
+                m += &format!(
+                    ", {} coverage on calendar {}",
+                    sla.coverage.as_str(),
+                    sla.calendar
+                );
                 match sla.due {
                     Some(d) => m += &format!(", response due {}", rfc3339(d)),
                     None => m += ", no due time while the clock is paused",
@@ -115,13 +129,26 @@ impl Accepted {
                 "Accepted",
                 true,
                 "BestEffort",
-                format!("tier {} has no SLA policy: best effort, no deadlines", self.tier),
+                format!(
+                    "tier {} has no SLA policy: best effort, no deadlines",
+                    self.tier
+                ),
             ),
         };
         let due = self.sla.as_ref().and_then(|s| s.due);
         let mut responded = match self.first_response.filter(|_| phase == Phase::Responded) {
-            Some(r) => draft("Responded", true, "Responded", format!("first response at {}", rfc3339(r))),
-            None => draft("Responded", false, "AwaitingResponse", "no first response yet"),
+            Some(r) => draft(
+                "Responded",
+                true,
+                "Responded",
+                format!("first response at {}", rfc3339(r)),
+            ),
+            None => draft(
+                "Responded",
+                false,
+                "AwaitingResponse",
+                "no first response yet",
+            ),
         };
         if responded.status {
             responded.since = self.first_response;
@@ -142,12 +169,25 @@ impl Accepted {
                 "Breached",
                 true,
                 "ResponseOverdue",
-                format!("no response by the due time {}", due.map(rfc3339).unwrap_or_default()),
+                format!(
+                    "no response by the due time {}",
+                    due.map(rfc3339).unwrap_or_default()
+                ),
             )
         } else if self.sla.is_none() {
-            draft("Breached", false, "BestEffort", "no SLA: nothing can breach")
+            draft(
+                "Breached",
+                false,
+                "BestEffort",
+                "no SLA: nothing can breach",
+            )
         } else {
-            draft("Breached", false, "WithinTarget", "the response target has not been missed")
+            draft(
+                "Breached",
+                false,
+                "WithinTarget",
+                "the response target has not been missed",
+            )
         };
         if breached.status {
             breached.since = due;
@@ -165,7 +205,12 @@ impl Accepted {
                 ),
             )
         } else {
-            draft("AtRisk", false, phase.as_str(), format!("phase is {}", phase.as_str()))
+            draft(
+                "AtRisk",
+                false,
+                phase.as_str(),
+                format!("phase is {}", phase.as_str()),
+            )
         };
         if at_risk.status {
             at_risk.since = at_risk_at;
@@ -178,7 +223,12 @@ impl Accepted {
                 .find(|(from, to, _)| *from <= now && now < *to)
                 .and_then(|p| p.2.clone())
                 .unwrap_or_else(|| "Paused".into());
-            paused = draft("Paused", true, sanitize_reason(&reason), format!("clock stopped: {reason}"));
+            paused = draft(
+                "Paused",
+                true,
+                sanitize_reason(&reason),
+                format!("clock stopped: {reason}"),
+            );
             paused.since = self.pauses.containing(now).map(|(from, _)| from);
         }
         vec![accepted, at_risk, breached, responded, paused]
@@ -203,7 +253,12 @@ fn sanitize_reason(text: &str) -> String {
     }
 }
 
-fn settle(d: Draft, generation: Option<i64>, previous: Option<&TicketStatus>, now: Timestamp) -> Condition {
+fn settle(
+    d: Draft,
+    generation: Option<i64>,
+    previous: Option<&TicketStatus>,
+    now: Timestamp,
+) -> Condition {
     let prior = previous.and_then(|p| p.conditions.iter().find(|c| c.type_ == d.type_));
     let status = if d.status { "True" } else { "False" };
     let last_transition_time = match prior {

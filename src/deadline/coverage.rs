@@ -3,9 +3,9 @@
 
 use super::catalog::{Level, Policy};
 use crate::api::Coverage;
+use crate::api::TicketSpec;
 use crate::api::common::primary_language;
 use crate::api::ticket::ProductStage;
-use crate::api::TicketSpec;
 
 /// The outcome of rules 2–4.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,12 +24,15 @@ pub(crate) fn effective(policy: &Policy, requested: usize, spec: &TicketSpec) ->
     let language = primary_language(spec.language.as_deref().unwrap_or("en"));
     let stage = spec.product_stage.unwrap_or(ProductStage::Ga);
     // Rule 2: round the clock is possible at all.
-    let possible = stage == ProductStage::Ga && policy.round_the_clock_languages.contains(&language);
+    let possible =
+        stage == ProductStage::Ga && policy.round_the_clock_languages.contains(&language);
     let requested_24x7 = spec.coverage_requested == Some(Coverage::RoundTheClock);
     let customer_24x7 = spec.customer_availability == Some(Coverage::RoundTheClock);
-    let wants = |l: &Level| l.coverage == Coverage::RoundTheClock || (requested_24x7 && l.allow_on_request);
+    let wants =
+        |l: &Level| l.coverage == Coverage::RoundTheClock || (requested_24x7 && l.allow_on_request);
     let needs_customer = |l: &Level| {
-        l.requires_customer || (l.coverage != Coverage::RoundTheClock && requested_24x7 && l.allow_on_request)
+        l.requires_customer
+            || (l.coverage != Coverage::RoundTheClock && requested_24x7 && l.allow_on_request)
     };
     // Rule 3: at most one downgrade; the last level never downgrades.
     let asked = &policy.levels[requested];

@@ -90,7 +90,11 @@ impl Accepted {
     /// Every instant at which rules 8–9 compare differently.
     fn instants(&self) -> impl Iterator<Item = i64> + '_ {
         let sla = self.sla.iter().flat_map(|s| [s.due, s.at_risk]).flatten();
-        let pauses = self.pauses.intervals().iter().flat_map(|&(from, to)| [from, to]);
+        let pauses = self
+            .pauses
+            .intervals()
+            .iter()
+            .flat_map(|&(from, to)| [from, to]);
         let levels = self.escalation.iter().filter_map(|(_, b)| *b);
         [Some(self.start), self.first_response]
             .into_iter()

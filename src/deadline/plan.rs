@@ -5,12 +5,12 @@ use std::sync::{Arc, LazyLock};
 
 use jiff::Timestamp;
 
+use super::TicketInput;
 use super::catalog::{Catalog, DEFAULT_CALENDAR};
 use super::coverage::effective;
 use super::resolve::{Rejection, resolve};
-use super::TicketInput;
-use crate::api::support_tier::EscalationLevel;
 use crate::api::Coverage;
+use crate::api::support_tier::EscalationLevel;
 use crate::calendar::{Calendar, Pauses};
 
 static ROUND_THE_CLOCK: LazyLock<Arc<Calendar>> = LazyLock::new(|| Arc::new(Calendar::always()));
@@ -85,7 +85,11 @@ impl Plan {
                 )
             })
             .collect();
-        let pauses = Pauses::new(spec.pauses.iter().map(|p| (p.from.0, p.to.as_ref().map(|t| t.0))));
+        let pauses = Pauses::new(
+            spec.pauses
+                .iter()
+                .map(|p| (p.from.0, p.to.as_ref().map(|t| t.0))),
+        );
         let start_s = start.as_second();
         let sla = match &resolved.policy {
             None => None,
@@ -144,7 +148,8 @@ impl Plan {
                 .map(|(level, after)| {
                     (
                         level.clone(),
-                        sla.clock.add_secs(start_s, after.seconds(sla.target), &pauses),
+                        sla.clock
+                            .add_secs(start_s, after.seconds(sla.target), &pauses),
                     )
                 })
                 .collect(),

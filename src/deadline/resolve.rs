@@ -73,16 +73,16 @@ pub(crate) fn resolve(
         }
         Some(Ok(tier)) => tier.clone(),
     };
-    if let Some(allowed) = ws.allowed_tiers.as_ref().filter(|a| !a.is_empty()) {
-        if !allowed.iter().any(|t| t == tier_name) {
-            return Err(Rejection::new(
-                "TierNotAllowed",
-                format!(
-                    "{tier_field}: tier {tier_name:?} is not in the workspace's allowedTiers [{}]",
-                    allowed.join(", ")
-                ),
-            ));
-        }
+    if let Some(allowed) = ws.allowed_tiers.as_ref().filter(|a| !a.is_empty())
+        && !allowed.iter().any(|t| t == tier_name)
+    {
+        return Err(Rejection::new(
+            "TierNotAllowed",
+            format!(
+                "{tier_field}: tier {tier_name:?} is not in the workspace's allowedTiers [{}]",
+                allowed.join(", ")
+            ),
+        ));
     }
     let policy = match tier.spec.sla_policy.as_deref() {
         None => None,
@@ -130,13 +130,19 @@ pub(crate) fn resolve(
         if !policy.preview_languages.contains(&language) {
             return Err(Rejection::new(
                 "PreviewNotSupported",
-                format!("spec.language: preview products are supported in [{}] only", policy.preview_languages.join(", ")),
+                format!(
+                    "spec.language: preview products are supported in [{}] only",
+                    policy.preview_languages.join(", ")
+                ),
             ));
         }
         if !policy.preview_categories.contains(&category) {
             return Err(Rejection::new(
                 "PreviewNotSupported",
-                format!("spec.category: preview products are supported for {:?} only", policy.preview_categories),
+                format!(
+                    "spec.category: preview products are supported for {:?} only",
+                    policy.preview_categories
+                ),
             ));
         }
     }
@@ -199,8 +205,17 @@ mod tests {
     #[test]
     fn reopen_window_clamps_to_month_end() {
         let t = |s: &str| s.parse::<Timestamp>().unwrap();
-        assert_eq!(reopen_limit(t("2026-11-30T10:00:00Z")), Some(t("2027-02-28T10:00:00Z")));
-        assert_eq!(reopen_limit(t("2027-11-30T10:00:00Z")), Some(t("2028-02-29T10:00:00Z")));
-        assert_eq!(reopen_limit(t("2026-10-01T00:00:00Z")), Some(t("2027-01-01T00:00:00Z")));
+        assert_eq!(
+            reopen_limit(t("2026-11-30T10:00:00Z")),
+            Some(t("2027-02-28T10:00:00Z"))
+        );
+        assert_eq!(
+            reopen_limit(t("2027-11-30T10:00:00Z")),
+            Some(t("2028-02-29T10:00:00Z"))
+        );
+        assert_eq!(
+            reopen_limit(t("2026-10-01T00:00:00Z")),
+            Some(t("2027-01-01T00:00:00Z"))
+        );
     }
 }
