@@ -28,6 +28,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Run the operator: controllers, health and metrics server, leader election.
+    Run(RunArgs),
     /// Apply the deadline rules offline to manifest files or folders and print
     /// every Ticket's status and the ConfigMaps the operator would write.
     ///
@@ -51,6 +53,59 @@ pub struct EvaluateArgs {
     /// Namespace the operator runs in (where `support-routing` lives).
     #[arg(long, default_value = "support-operator")]
     pub operator_namespace: String,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// Namespace the operator runs in: `support-routing` and the leader lease live here.
+    #[arg(long, env = "POD_NAMESPACE", default_value = "support-operator")]
+    pub namespace: String,
+    /// Address of `/healthz`, `/readyz` and `/metrics`.
+    #[arg(long, default_value = "0.0.0.0:8080")]
+    pub health_addr: std::net::SocketAddr,
+    /// Elect a leader among replicas (off: this process always leads).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub leader_election: bool,
+    #[arg(long, default_value = "support-operator")]
+    pub lease_name: String,
+    /// This replica's identity in the lease and in Events; default: the host name.
+    #[arg(long, env = "POD_NAME")]
+    pub identity: Option<String>,
+    /// Name of the workspace kept in existence; empty to keep none.
+    #[arg(long, default_value = "default")]
+    pub default_workspace: String,
+    #[arg(long, default_value = "support-default")]
+    pub default_workspace_namespace: String,
+    #[arg(long, default_value = "productivity")]
+    pub default_workspace_tier: String,
+    /// E-mail domains of personal (consumer) accounts.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "outlook.com,hotmail.com,live.com,gmail.com,yahoo.com"
+    )]
+    pub personal_domains: Vec<String>,
+    /// Quiet time before a change is compiled into the routing table.
+    #[arg(long, default_value = "500ms", value_parser = parse_go_duration)]
+    pub routing_debounce: std::time::Duration,
+    /// Tickets reconciled at once.
+    #[arg(long, default_value_t = 8)]
+    pub ticket_concurrency: u16,
+    #[arg(long, value_enum, default_value_t = crate::telemetry::LogFormat::Text, env = "LOG_FORMAT")]
+    pub log_format: crate::telemetry::LogFormat,
+}
+
+fn parse_go_duration(text: &str) -> Result<std::time::Duration, String> {
+    // Sub-second values matter here, so parse milliseconds directly.
+    if let Some(ms) = text.strip_suffix("ms") {
+        return ms
+            .parse::<u64>()
+            .map(std::time::Duration::from_millis)
+            .map_err(|e| e.to_string());
+    }
+    crate::api::quantity::parse_duration(text)
+        .map(|s| std::time::Duration::from_secs(s as u64))
+        .map_err(|e| e.to_string())
 }
 
 #[derive(clap::Args, Debug)]
@@ -80,6 +135,7 @@ fn parse_now(text: &str) -> Result<Timestamp, String> {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Run(args) => run_operator(args),
         Command::Crds(args) if args.markdown => print_out(&crate::api::reference::markdown()),
         Command::Crds(args) => match &args.out_dir {
             None => match crate::api::crds_yaml() {
@@ -104,6 +160,46 @@ fn write_crds(dir: &std::path::Path) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+fn run_operator(args: RunArgs) -> ExitCode {
+    crate::telemetry::init(args.log_format);
+    let identity = args.identity.clone().unwrap_or_else(|| {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| format!("support-operator-{}", std::process::id()))
+    });
+    let settings = crate::controller::Settings {
+        namespace: args.namespace,
+        health_addr: args.health_addr,
+        leader_election: args.leader_election,
+        lease_name: args.lease_name,
+        identity,
+        default_workspace: (!args.default_workspace.is_empty()).then_some({
+            crate::controller::DefaultWorkspace {
+                name: args.default_workspace,
+                namespace: args.default_workspace_namespace,
+                tier: args.default_workspace_tier,
+            }
+        }),
+        personal_domains: args.personal_domains,
+        routing_debounce: args.routing_debounce,
+        ticket_concurrency: args.ticket_concurrency.max(1),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
+    };
+    match runtime.block_on(crate::controller::run(settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "operator stopped");
+            fail(&e.to_string())
+        }
+    }
 }
 
 fn print_out(text: &str) -> ExitCode {

@@ -107,7 +107,27 @@ pub const SUPPORT_ADMIN_ROLE: &str = "ServiceSupportAdministrator";
 pub struct WorkspaceStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// Tickets not yet responded to (nor rejected).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_tickets: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_risk_tickets: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breached_tickets: Option<u32>,
+    /// Admins, members or partners the operator refused to bind, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rejected_subjects: Vec<RejectedSubject>,
     #[serde(default)]
     #[schemars(schema_with = "conditions_schema")]
     pub conditions: Vec<Condition>,
+}
+
+/// A subject left out of the workspace's RBAC.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RejectedSubject {
+    pub kind: super::common::SubjectKind,
+    pub name: String,
+    /// PersonalAccount, SystemIdentity, PartnerNotAuthorized or DelegationExpired.
+    pub reason: String,
 }

@@ -335,6 +335,15 @@ pub struct Catalog {
 
 impl Catalog {
     pub fn new(policies: &[SlaPolicy], tiers: &[SupportTier], workspaces: &[Workspace]) -> Self {
+        Self::from_objects(policies, tiers, workspaces.iter().cloned().map(Arc::new))
+    }
+
+    /// Builds from any collection of objects, e.g. a controller's caches.
+    pub fn from_objects<'a>(
+        policies: impl IntoIterator<Item = &'a SlaPolicy>,
+        tiers: impl IntoIterator<Item = &'a SupportTier>,
+        workspaces: impl IntoIterator<Item = Arc<Workspace>>,
+    ) -> Self {
         let mut catalog = Catalog::default();
         for p in policies {
             let name = p.metadata.name.clone().unwrap_or_default();
@@ -347,21 +356,17 @@ impl Catalog {
             catalog.tiers.insert(name, compiled);
         }
         for w in workspaces {
-            catalog.insert_workspace(Arc::new(w.clone()));
+            let name = w.metadata.name.clone().unwrap_or_default();
+            catalog.workspaces.insert(name, w);
         }
-        catalog
-    }
-
-    pub fn insert_workspace(&mut self, workspace: Arc<Workspace>) {
-        let name = workspace.metadata.name.clone().unwrap_or_default();
-        self.workspaces.insert(name, workspace);
-        self.by_namespace = BTreeMap::new();
-        // BTreeMap iterates by name, so the first claimant wins.
-        for (name, w) in &self.workspaces {
-            self.by_namespace
+        // BTreeMap iterates by name, so the first claimant of a namespace wins.
+        for (name, w) in &catalog.workspaces {
+            catalog
+                .by_namespace
                 .entry(w.spec.namespace.clone())
                 .or_insert_with(|| name.clone());
         }
+        catalog
     }
 
     /// The workspace whose namespace holds a ticket (rule 1).

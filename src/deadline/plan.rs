@@ -178,3 +178,16 @@ impl Plan {
 pub(crate) fn ts(seconds: i64) -> Timestamp {
     Timestamp::from_second(seconds).unwrap_or(Timestamp::MAX)
 }
+
+impl Plan {
+    /// Business seconds from the clock start to the first response, for the
+    /// time-to-first-response histogram; `None` without an SLA or response.
+    pub fn business_seconds_to_response(&self) -> Option<i64> {
+        let Plan::Accepted(a) = self else {
+            return None;
+        };
+        let sla = a.sla.as_ref()?;
+        let response = a.first_response?;
+        Some(sla.clock.measure_secs(a.start, response, &a.pauses))
+    }
+}

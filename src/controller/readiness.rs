@@ -1,0 +1,158 @@
+//! SlaPolicy and SupportTier: `Ready` with a reason when they reference
+//! something missing or hold what CEL cannot check (overlapping windows,
+//! unknown zones).
+
+use std::sync::Arc;
+
+use futures::StreamExt;
+use futures::channel::mpsc::UnboundedReceiver;
+use jiff::Timestamp;
+use kube::api::{Api, Patch, PatchParams};
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::reflector::ObjectRef;
+use kube::runtime::watcher;
+use kube::{Resource, ResourceExt};
+
+use super::conditions::condition;
+use super::{Context, Error, Shutdown, error_policy};
+use crate::api::{API_VERSION, SlaPolicy, SlaPolicyStatus, SupportTier, SupportTierStatus};
+
+pub const FIELD_MANAGER: &str = "support-operator";
+
+pub async fn policy_controller(
+    ctx: Arc<Context>,
+    triggers: UnboundedReceiver<ObjectRef<SlaPolicy>>,
+    shutdown: Shutdown,
+) {
+    let idle = futures::stream::pending::<Result<SlaPolicy, watcher::Error>>();
+    Controller::for_stream(idle, ctx.world.policies.clone())
+        .reconcile_on(triggers)
+        .graceful_shutdown_on(shutdown.wait())
+        .run(reconcile_policy, error_policy("slapolicy"), ctx)
+        .for_each(|_| async {})
+        .await;
+}
+
+pub async fn tier_controller(
+    ctx: Arc<Context>,
+    triggers: UnboundedReceiver<ObjectRef<SupportTier>>,
+    shutdown: Shutdown,
+) {
+    let idle = futures::stream::pending::<Result<SupportTier, watcher::Error>>();
+    Controller::for_stream(idle, ctx.world.tiers.clone())
+        .reconcile_on(triggers)
+        .graceful_shutdown_on(shutdown.wait())
+        .run(reconcile_tier, error_policy("supporttier"), ctx)
+        .for_each(|_| async {})
+        .await;
+}
+
+async fn reconcile_policy(policy: Arc<SlaPolicy>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let _timer = ctx.metrics.reconcile("slapolicy");
+    let name = policy.name_any();
+    let catalog = ctx.world.catalog();
+    let (ok, reason, message) = match catalog.policies.get(&name) {
+        Some(Ok(p)) => (
+            true,
+            "Valid".to_string(),
+            format!(
+                "{} severities, {} calendars",
+                p.levels.len(),
+                p.calendars.len()
+            ),
+        ),
+        Some(Err(problem)) => (false, problem.reason.to_string(), problem.to_string()),
+        None => return Ok(Action::await_change()),
+    };
+    let previous = policy.status.clone().unwrap_or_default();
+    let generation = policy.meta().generation;
+    let status = SlaPolicyStatus {
+        observed_generation: generation,
+        conditions: vec![condition(
+            &previous.conditions,
+            "Ready",
+            ok,
+            &reason,
+            message,
+            generation,
+            Timestamp::now(),
+        )],
+    };
+    if policy.status.as_ref() != Some(&status) {
+        let patch =
+            serde_json::json!({"apiVersion": API_VERSION, "kind": "SlaPolicy", "status": status});
+        Api::<SlaPolicy>::all(ctx.client.clone())
+            .patch_status(
+                &name,
+                &PatchParams::apply(FIELD_MANAGER).force(),
+                &Patch::Apply(&patch),
+            )
+            .await?;
+        ctx.metrics.wrote("slapolicy");
+    }
+    Ok(Action::await_change())
+}
+
+async fn reconcile_tier(tier: Arc<SupportTier>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let _timer = ctx.metrics.reconcile("supporttier");
+    let name = tier.name_any();
+    let catalog = ctx.world.catalog();
+    let (ok, reason, message) = match catalog.tiers.get(&name) {
+        None => return Ok(Action::await_change()),
+        Some(Err(problem)) => (false, problem.reason.to_string(), problem.to_string()),
+        Some(Ok(_)) => match (&tier.spec.sla_policy, &tier.spec.graduation) {
+            (Some(p), _) if !catalog.policies.contains_key(p) => (
+                false,
+                "PolicyNotFound".into(),
+                format!("spec.slaPolicy: no SlaPolicy named {p:?}"),
+            ),
+            (Some(p), _) if matches!(catalog.policies.get(p), Some(Err(_))) => (
+                false,
+                "PolicyNotReady".into(),
+                format!("spec.slaPolicy: SlaPolicy {p:?} is not ready"),
+            ),
+            (_, Some(g)) if !catalog.tiers.contains_key(&g.to) => (
+                false,
+                "UnknownTier".into(),
+                format!("spec.graduation.to: no SupportTier named {:?}", g.to),
+            ),
+            (None, _) => (
+                true,
+                "BestEffort".into(),
+                "no SLA policy: tickets are best effort".into(),
+            ),
+            (Some(p), _) => (
+                true,
+                "Valid".into(),
+                format!("deadlines from SlaPolicy {p}"),
+            ),
+        },
+    };
+    let previous = tier.status.clone().unwrap_or_default();
+    let generation = tier.meta().generation;
+    let status = SupportTierStatus {
+        observed_generation: generation,
+        conditions: vec![condition(
+            &previous.conditions,
+            "Ready",
+            ok,
+            &reason,
+            message,
+            generation,
+            Timestamp::now(),
+        )],
+    };
+    if tier.status.as_ref() != Some(&status) {
+        let patch =
+            serde_json::json!({"apiVersion": API_VERSION, "kind": "SupportTier", "status": status});
+        Api::<SupportTier>::all(ctx.client.clone())
+            .patch_status(
+                &name,
+                &PatchParams::apply(FIELD_MANAGER).force(),
+                &Patch::Apply(&patch),
+            )
+            .await?;
+        ctx.metrics.wrote("supporttier");
+    }
+    Ok(Action::await_change())
+}

@@ -1,0 +1,460 @@
+//! The operator's view of the cluster: caches of policies, tiers and
+//! workspaces, a ticket index, and the fan-out of triggers.
+//!
+//! One watch per kind feeds a cache; only after the cache holds the new
+//! object are the controllers told which objects it affects, so a reconcile
+//! never sees an older world than the change that woke it. Tickets are found
+//! through [`TicketIndex`] (by namespace and by explicit tier), never by
+//! relisting or scanning every ticket.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
+use kube::ResourceExt;
+use kube::runtime::reflector::{ObjectRef, Store, store::Writer};
+use tokio::sync::Notify;
+
+use crate::api::{Phase, SlaPolicy, SupportTier, Ticket, Workspace};
+use crate::deadline::Catalog;
+
+/// A ticket's key: (namespace, name).
+pub type TicketKey = (String, String);
+
+/// Where tickets are, for finding the ones a change affects.
+#[derive(Default, Debug)]
+pub struct TicketIndex {
+    by_namespace: HashMap<String, BTreeSet<String>>,
+    by_explicit_tier: HashMap<String, BTreeSet<TicketKey>>,
+    explicit_tier: HashMap<TicketKey, String>,
+    phase: HashMap<TicketKey, Phase>,
+}
+
+impl TicketIndex {
+    /// Records a ticket (or its deletion); true when its phase changed.
+    pub fn update(&mut self, ticket: &Ticket, deleted: bool) -> bool {
+        let key = (ticket.namespace().unwrap_or_default(), ticket.name_any());
+        if let Some(old) = self.explicit_tier.remove(&key)
+            && let Some(set) = self.by_explicit_tier.get_mut(&old)
+        {
+            set.remove(&key);
+        }
+        if deleted {
+            if let Some(set) = self.by_namespace.get_mut(&key.0) {
+                set.remove(&key.1);
+            }
+            return self.phase.remove(&key).is_some();
+        }
+        self.by_namespace
+            .entry(key.0.clone())
+            .or_default()
+            .insert(key.1.clone());
+        if let Some(tier) = &ticket.spec.tier {
+            self.by_explicit_tier
+                .entry(tier.clone())
+                .or_default()
+                .insert(key.clone());
+            self.explicit_tier.insert(key.clone(), tier.clone());
+        }
+        let phase = ticket.status.as_ref().and_then(|s| s.phase);
+        match phase {
+            Some(p) => self.phase.insert(key, p) != Some(p),
+            None => self.phase.remove(&key).is_some(),
+        }
+    }
+
+    pub fn in_namespace(&self, namespace: &str) -> impl Iterator<Item = &String> {
+        self.by_namespace.get(namespace).into_iter().flatten()
+    }
+
+    pub fn phase(&self, namespace: &str, name: &str) -> Option<Phase> {
+        self.phase
+            .get(&(namespace.to_string(), name.to_string()))
+            .copied()
+    }
+
+    fn explicit_tier(&self, namespace: &str, name: &str) -> Option<&String> {
+        self.explicit_tier
+            .get(&(namespace.to_string(), name.to_string()))
+    }
+}
+
+/// Where controllers are told what to look at.
+pub struct Triggers {
+    pub tickets: UnboundedSender<ObjectRef<Ticket>>,
+    pub workspaces: UnboundedSender<ObjectRef<Workspace>>,
+    pub policies: UnboundedSender<ObjectRef<SlaPolicy>>,
+    pub tiers: UnboundedSender<ObjectRef<SupportTier>>,
+    /// The routing table must be recompiled.
+    pub routing: Arc<Notify>,
+}
+
+/// The receiving ends, handed to the controllers once.
+pub struct Receivers {
+    pub tickets: UnboundedReceiver<ObjectRef<Ticket>>,
+    pub workspaces: UnboundedReceiver<ObjectRef<Workspace>>,
+    pub policies: UnboundedReceiver<ObjectRef<SlaPolicy>>,
+    pub tiers: UnboundedReceiver<ObjectRef<SupportTier>>,
+}
+
+/// Writers of the caches, handed to the watch tasks once.
+pub struct Writers {
+    pub policies: Writer<SlaPolicy>,
+    pub tiers: Writer<SupportTier>,
+    pub workspaces: Writer<Workspace>,
+}
+
+pub struct World {
+    pub policies: Store<SlaPolicy>,
+    pub tiers: Store<SupportTier>,
+    pub workspaces: Store<Workspace>,
+    pub index: RwLock<TicketIndex>,
+    pub triggers: Triggers,
+    version: AtomicU64,
+    catalog: Mutex<(u64, Arc<Catalog>)>,
+    /// Woken when any workspace is deleted (the default one is kept).
+    pub workspace_deleted: Notify,
+    /// Per workspace: whether its `support-policy` could be published, and why not.
+    routing: Mutex<HashMap<String, (bool, String)>>,
+    /// Last generation (and, for workspaces, namespace) seen per `Kind/name`:
+    /// status-only updates are not changes.
+    generations: Mutex<HashMap<String, Seen>>,
+}
+
+/// What was last seen of an object: its generation and, for a workspace, its namespace.
+type Seen = (Option<i64>, Option<String>);
+
+/// Which kind a watch event is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Policy,
+    Tier,
+    Workspace,
+}
+
+impl Kind {
+    fn prefix(self) -> &'static str {
+        match self {
+            Kind::Policy => "SlaPolicy/",
+            Kind::Tier => "SupportTier/",
+            Kind::Workspace => "Workspace/",
+        }
+    }
+}
+
+impl World {
+    pub fn new() -> (Arc<World>, Writers, Receivers) {
+        let (policies, pw) = kube::runtime::reflector::store();
+        let (tiers, tw) = kube::runtime::reflector::store();
+        let (workspaces, ww) = kube::runtime::reflector::store();
+        let (t_tx, t_rx) = unbounded();
+        let (w_tx, w_rx) = unbounded();
+        let (p_tx, p_rx) = unbounded();
+        let (r_tx, r_rx) = unbounded();
+        let world = World {
+            policies,
+            tiers,
+            workspaces,
+            index: RwLock::new(TicketIndex::default()),
+            triggers: Triggers {
+                tickets: t_tx,
+                workspaces: w_tx,
+                policies: p_tx,
+                tiers: r_tx,
+                routing: Arc::new(Notify::new()),
+            },
+            version: AtomicU64::new(1),
+            catalog: Mutex::new((0, Arc::new(Catalog::default()))),
+            generations: Mutex::new(HashMap::new()),
+            workspace_deleted: Notify::new(),
+            routing: Mutex::new(HashMap::new()),
+        };
+        (
+            Arc::new(world),
+            Writers {
+                policies: pw,
+                tiers: tw,
+                workspaces: ww,
+            },
+            Receivers {
+                tickets: t_rx,
+                workspaces: w_rx,
+                policies: p_rx,
+                tiers: r_rx,
+            },
+        )
+    }
+
+    /// The catalog for the current caches, rebuilt only after a spec changed.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        let version = self.version.load(Ordering::Acquire);
+        let Ok(mut guard) = self.catalog.lock() else {
+            return Arc::new(self.build_catalog());
+        };
+        if guard.0 != version {
+            *guard = (version, Arc::new(self.build_catalog()));
+        }
+        guard.1.clone()
+    }
+
+    fn build_catalog(&self) -> Catalog {
+        let policies = self.policies.state();
+        let tiers = self.tiers.state();
+        Catalog::from_objects(
+            policies.iter().map(AsRef::as_ref),
+            tiers.iter().map(AsRef::as_ref),
+            self.workspaces.state(),
+        )
+    }
+
+    /// Whether an applied object is a change of spec (or new); records it.
+    /// For a deletion, gives back the namespace last recorded.
+    fn record(
+        &self,
+        kind: Kind,
+        name: &str,
+        generation: Option<i64>,
+        namespace: Option<String>,
+    ) -> bool {
+        let key = format!("{}{name}", kind.prefix());
+        let Ok(mut gens) = self.generations.lock() else {
+            return true;
+        };
+        gens.insert(key, (generation, namespace)).map(|(g, _)| g) != Some(generation)
+    }
+
+    fn forget(&self, kind: Kind, name: &str) -> Option<String> {
+        let key = format!("{}{name}", kind.prefix());
+        self.generations
+            .lock()
+            .ok()?
+            .remove(&key)
+            .and_then(|(_, ns)| ns)
+    }
+
+    /// Names (and namespaces) known before a relist that the relist no longer has.
+    fn forget_missing(
+        &self,
+        kind: Kind,
+        present: &HashSet<String>,
+    ) -> Vec<(String, Option<String>)> {
+        let Ok(mut gens) = self.generations.lock() else {
+            return Vec::new();
+        };
+        let prefix = kind.prefix();
+        let gone: Vec<String> = gens
+            .keys()
+            .filter_map(|k| k.strip_prefix(prefix))
+            .filter(|n| !present.contains(*n))
+            .map(String::from)
+            .collect();
+        gone.into_iter()
+            .map(|name| {
+                let ns = gens
+                    .remove(&format!("{prefix}{name}"))
+                    .and_then(|(_, ns)| ns);
+                (name, ns)
+            })
+            .collect()
+    }
+
+    /// A policy, tier or workspace changed (or went): tell everyone it
+    /// affects. `namespace` is a workspace's `spec.namespace`.
+    pub fn changed(&self, kind: Kind, name: &str, namespace: Option<&str>) {
+        self.version.fetch_add(1, Ordering::AcqRel);
+        self.triggers.routing.notify_one();
+        match kind {
+            Kind::Policy => {
+                let _ = self.triggers.policies.unbounded_send(ObjectRef::new(name));
+                for tier in self.tiers.state() {
+                    if tier.spec.sla_policy.as_deref() == Some(name) {
+                        let _ = self
+                            .triggers
+                            .tiers
+                            .unbounded_send(ObjectRef::from(tier.as_ref()));
+                        self.tier_changed_tickets(&tier.name_any());
+                    }
+                }
+            }
+            Kind::Tier => {
+                let _ = self.triggers.tiers.unbounded_send(ObjectRef::new(name));
+                self.tier_changed_tickets(name);
+                for ws in self.workspaces.state() {
+                    let uses = ws.spec.tier == name
+                        || ws.spec.allowed_tiers.iter().flatten().any(|t| t == name);
+                    if uses {
+                        let _ = self
+                            .triggers
+                            .workspaces
+                            .unbounded_send(ObjectRef::from(ws.as_ref()));
+                    }
+                }
+            }
+            Kind::Workspace => {
+                let _ = self
+                    .triggers
+                    .workspaces
+                    .unbounded_send(ObjectRef::new(name));
+                // Others that claim the same namespace may gain or lose it.
+                let Some(namespace) = namespace else {
+                    return;
+                };
+                for ws in self.workspaces.state() {
+                    if ws.spec.namespace == namespace && ws.name_any() != name {
+                        let _ = self
+                            .triggers
+                            .workspaces
+                            .unbounded_send(ObjectRef::from(ws.as_ref()));
+                    }
+                }
+                self.tickets_in(namespace, |_| true);
+            }
+        }
+    }
+
+    /// Tickets whose effective tier is `tier`.
+    fn tier_changed_tickets(&self, tier: &str) {
+        let Ok(index) = self.index.read() else {
+            return;
+        };
+        for (ns, name) in index.by_explicit_tier.get(tier).into_iter().flatten() {
+            let _ = self
+                .triggers
+                .tickets
+                .unbounded_send(ObjectRef::new(name).within(ns));
+        }
+        for ws in self.workspaces.state() {
+            if ws.spec.tier == tier {
+                for name in index.in_namespace(&ws.spec.namespace) {
+                    if index.explicit_tier(&ws.spec.namespace, name).is_none() {
+                        let _ = self
+                            .triggers
+                            .tickets
+                            .unbounded_send(ObjectRef::new(name).within(&ws.spec.namespace));
+                    }
+                }
+            }
+        }
+    }
+
+    fn tickets_in(&self, namespace: &str, keep: impl Fn(&str) -> bool) {
+        let Ok(index) = self.index.read() else {
+            return;
+        };
+        for name in index.in_namespace(namespace).filter(|n| keep(n)) {
+            let _ = self
+                .triggers
+                .tickets
+                .unbounded_send(ObjectRef::new(name).within(namespace));
+        }
+    }
+
+    /// Records the routing publisher's outcome for a workspace; true when it changed.
+    pub fn set_routing_state(&self, workspace: &str, ok: bool, message: String) -> bool {
+        let Ok(mut map) = self.routing.lock() else {
+            return false;
+        };
+        map.insert(workspace.to_string(), (ok, message.clone())) != Some((ok, message))
+    }
+
+    pub fn routing_state(&self, workspace: &str) -> Option<(bool, String)> {
+        self.routing.lock().ok()?.get(workspace).cloned()
+    }
+
+    /// A ticket changed phase or came or went: its workspace's counts move.
+    pub fn ticket_moved(&self, namespace: &str) {
+        let catalog = self.catalog();
+        if let Some(ws) = catalog.workspace_for_namespace(namespace) {
+            let _ = self
+                .triggers
+                .workspaces
+                .unbounded_send(ObjectRef::from(ws.as_ref()));
+        }
+    }
+
+    /// Counts of a namespace's tickets: (open, at risk, breached).
+    pub fn counts(&self, namespace: &str) -> (u32, u32, u32) {
+        let Ok(index) = self.index.read() else {
+            return (0, 0, 0);
+        };
+        let mut counts = (0, 0, 0);
+        for name in index.in_namespace(namespace) {
+            match index.phase(namespace, name) {
+                Some(Phase::Responded | Phase::Rejected) => {}
+                Some(Phase::AtRisk) => {
+                    counts.0 += 1;
+                    counts.1 += 1;
+                }
+                Some(Phase::Breached) => {
+                    counts.0 += 1;
+                    counts.2 += 1;
+                }
+                _ => counts.0 += 1,
+            }
+        }
+        counts
+    }
+}
+
+/// Keeps one cache (policies, tiers or workspaces) and fans its spec changes
+/// out as triggers. Runs until the watch stream ends.
+pub async fn watch_catalog<K>(
+    api: kube::Api<K>,
+    mut writer: Writer<K>,
+    world: Arc<World>,
+    kind: Kind,
+    namespace_of: fn(&K) -> Option<String>,
+) where
+    K: kube::Resource<DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
+{
+    use futures::StreamExt;
+    use kube::runtime::{WatchStreamExt, watcher};
+    let stream = watcher(api, watcher::Config::default()).default_backoff();
+    futures::pin_mut!(stream);
+    let mut relisted: Option<HashSet<String>> = None;
+    while let Some(event) = stream.next().await {
+        let event = match event {
+            Ok(e) => e.modify(|o| o.managed_fields_mut().clear()),
+            Err(e) => {
+                tracing::warn!(kind = ?kind, error = %e, "watch failed; retrying with backoff");
+                continue;
+            }
+        };
+        writer.apply_watcher_event(&event);
+        match &event {
+            watcher::Event::Init => relisted = Some(HashSet::new()),
+            watcher::Event::InitApply(o) | watcher::Event::Apply(o) => {
+                let name = o.name_any();
+                if let Some(seen) = relisted.as_mut() {
+                    seen.insert(name.clone());
+                }
+                let ns = namespace_of(o);
+                if world.record(kind, &name, o.meta().generation, ns.clone()) {
+                    world.changed(kind, &name, ns.as_deref());
+                }
+            }
+            watcher::Event::Delete(o) => {
+                let name = o.name_any();
+                if kind == Kind::Workspace {
+                    world.workspace_deleted.notify_waiters();
+                }
+                let ns = world.forget(kind, &name).or_else(|| namespace_of(o));
+                world.changed(kind, &name, ns.as_deref());
+            }
+            watcher::Event::InitDone => {
+                if let Some(seen) = relisted.take() {
+                    for (name, ns) in world.forget_missing(kind, &seen) {
+                        world.changed(kind, &name, ns.as_deref());
+                    }
+                }
+            }
+        }
+    }
+}
