@@ -50,7 +50,8 @@ pub async fn acquire(
         }
     }
     tracing::info!("became leader");
-    // The manager task keeps renewing for as long as `state` is alive.
-    std::mem::forget(task);
+    // Dropping the handle detaches the task: it keeps renewing for as long
+    // as `state` is alive.
+    drop(task);
     Ok(Some(Leadership { state }))
 }

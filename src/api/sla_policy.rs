@@ -39,8 +39,8 @@ pub struct SlaPolicySpec {
     pub severities: Vec<SeverityLevel>,
     /// Languages served round the clock (primary subtags); others get business hours. Default [en].
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 50))]
-    #[x_kube(validation = Rule::new("self.all(l, size(l) <= 35 && l.matches('^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$'))").message("languages must be BCP 47 tags such as en or en-US"))]
+    #[schemars(length(max = 20), inner(length(max = 35)))]
+    #[x_kube(validation = Rule::new("self.all(l, l.matches('^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$'))").message("languages must be BCP 47 tags such as en or en-US"))]
     pub round_the_clock_languages: Option<Vec<String>>,
     /// Share of the response target after which a ticket is AtRisk, e.g. "75%".
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -91,8 +91,8 @@ pub struct SeverityLevel {
 pub struct PreviewSupport {
     /// Default [en].
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 50))]
-    #[x_kube(validation = Rule::new("self.all(l, size(l) <= 35 && l.matches('^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$'))").message("languages must be BCP 47 tags such as en or en-US"))]
+    #[schemars(length(max = 20), inner(length(max = 35)))]
+    #[x_kube(validation = Rule::new("self.all(l, l.matches('^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$'))").message("languages must be BCP 47 tags such as en or en-US"))]
     pub languages: Option<Vec<String>>,
     /// Default [Technical].
     #[serde(default, skip_serializing_if = "Option::is_none")]

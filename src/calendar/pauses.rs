@@ -51,9 +51,4 @@ impl Pauses {
         let idx = self.merged.partition_point(|&(_, to)| to <= t);
         self.merged.get(idx).copied().filter(|&(from, _)| from <= t)
     }
-
-    /// Merged pauses in seconds, for the rules that need their edges.
-    pub(crate) fn intervals(&self) -> &[(i64, i64)] {
-        &self.merged
-    }
 }

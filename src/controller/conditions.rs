@@ -20,7 +20,10 @@ pub fn condition(
     let last_transition_time = previous
         .iter()
         .find(|c| c.type_ == type_ && c.status == status)
-        .map_or(Time(now), |c| c.last_transition_time.clone());
+        .map_or_else(
+            || Time(whole_second(now)),
+            |c| c.last_transition_time.clone(),
+        );
     Condition {
         type_: type_.into(),
         status: status.into(),
@@ -29,4 +32,10 @@ pub fn condition(
         observed_generation: generation,
         last_transition_time,
     }
+}
+
+/// Timestamps are written in whole seconds; comparing in whole seconds keeps
+/// a rewritten condition equal to what the API server stored.
+fn whole_second(t: Timestamp) -> Timestamp {
+    Timestamp::from_second(t.as_second()).unwrap_or(t)
 }

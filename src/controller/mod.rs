@@ -154,6 +154,9 @@ pub async fn run(settings: Settings) -> Result<(), Error> {
     ));
 
     if settings.leader_election {
+        // A standby is ready: it is healthy and waiting, and rollouts of a
+        // two-replica Deployment must not hang on it.
+        health.ready.store(true, Ordering::Relaxed);
         let leadership =
             crate::leader::acquire(client.clone(), &settings, shutdown.clone()).await?;
         let Some(mut lost) = leadership else {

@@ -217,12 +217,10 @@ impl Accepted {
         }
         let mut paused = draft("Paused", false, "ClockRunning", "the clock is running");
         if phase == Phase::Paused {
-            let reason = self
-                .pause_reasons
-                .iter()
-                .find(|(from, to, _)| *from <= now && now < *to)
-                .and_then(|p| p.2.clone())
-                .unwrap_or_else(|| "Paused".into());
+            let reason = s
+                .pause_reason
+                .clone()
+                .unwrap_or_else(|| self.pause_reason_at(now));
             paused = draft(
                 "Paused",
                 true,
@@ -263,7 +261,7 @@ fn settle(
     let status = if d.status { "True" } else { "False" };
     let last_transition_time = match prior {
         Some(c) if c.status == status => c.last_transition_time.clone(),
-        _ => Time(d.since.map_or(now, ts)),
+        _ => Time(ts(d.since.unwrap_or(now.as_second()))),
     };
     Condition {
         type_: d.type_.to_string(),

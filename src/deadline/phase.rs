@@ -7,13 +7,16 @@ use super::plan::{Accepted, Plan};
 use crate::api::Phase;
 
 /// Everything in a status that depends on the instant it is taken at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snapshot {
     pub phase: Phase,
     /// Index of the highest escalation level begun.
     pub escalation: Option<usize>,
     /// The response came at or after the due time.
     pub responded_late: bool,
+    /// While paused: the reason of the pause as written (the `Paused`
+    /// condition shows it, so a change of reason is a change of status).
+    pub pause_reason: Option<String>,
 }
 
 impl Snapshot {
@@ -31,6 +34,7 @@ impl Plan {
                 phase: Phase::Rejected,
                 escalation: None,
                 responded_late: false,
+                pause_reason: None,
             },
             Plan::Accepted(a) => a.at(t.as_second()),
         }
@@ -80,21 +84,32 @@ impl Accepted {
             .escalation
             .iter()
             .rposition(|(_, begins)| begins.is_some_and(|b| b <= clock_at));
+        let pause_reason = (phase == Phase::Paused).then(|| self.pause_reason_at(t));
         Snapshot {
             phase,
             escalation,
             responded_late: responded.is_some_and(|r| due.is_some_and(|d| r >= d)),
+            pause_reason,
         }
     }
 
-    /// Every instant at which rules 8–9 compare differently.
+    /// The reason of the first pause, as written, that holds `t`.
+    pub(crate) fn pause_reason_at(&self, t: i64) -> String {
+        self.pause_reasons
+            .iter()
+            .find(|(from, to, _)| *from <= t && t < *to)
+            .and_then(|p| p.2.clone())
+            .unwrap_or_else(|| "Paused".into())
+    }
+
+    /// Every instant at which rules 8–9 compare differently, and the edges
+    /// of each pause as written (where the reason shown may change).
     fn instants(&self) -> impl Iterator<Item = i64> + '_ {
         let sla = self.sla.iter().flat_map(|s| [s.due, s.at_risk]).flatten();
         let pauses = self
-            .pauses
-            .intervals()
+            .pause_reasons
             .iter()
-            .flat_map(|&(from, to)| [from, to]);
+            .flat_map(|&(from, to, _)| [from, to]);
         let levels = self.escalation.iter().filter_map(|(_, b)| *b);
         [Some(self.start), self.first_response]
             .into_iter()

@@ -1,0 +1,192 @@
+//! Two replicas with leader election against a real control plane: only the
+//! leader writes, and the standby takes over within the lease time when the
+//! leader is killed without warning.
+
+#[path = "../e2e/operator.rs"]
+mod operator;
+#[path = "../support/mod.rs"]
+mod support;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::coordination::v1::Lease;
+use kube::Api;
+use support::ControlPlane;
+use support_operator::api::Ticket;
+
+use operator::Operator;
+
+const NS: &str = "support-operator";
+
+fn kubectl_ok(cp: &ControlPlane, args: &[&str]) {
+    let out = cp.kubectl(args);
+    assert!(
+        out.status.success(),
+        "kubectl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+async fn holder(leases: &Api<Lease>) -> Option<String> {
+    leases
+        .get_opt("support-operator")
+        .await
+        .ok()??
+        .spec?
+        .holder_identity
+}
+
+fn writes(op: &Operator) -> u64 {
+    let metrics = op.get("/metrics").unwrap_or_default();
+    metrics
+        .lines()
+        .filter(|l| l.starts_with("support_operator_status_writes_total"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_the_leader_writes_and_the_standby_takes_over() {
+    let cp = ControlPlane::shared();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    kubectl_ok(cp, &["apply", "-f", root.join("crds").to_str().unwrap()]);
+    kubectl_ok(
+        cp,
+        &[
+            "wait",
+            "--for=condition=Established",
+            "crd",
+            "--all",
+            "--timeout=60s",
+        ],
+    );
+    kubectl_ok(
+        cp,
+        &[
+            "apply",
+            "-f",
+            root.join("deploy/cluster-roles.yaml").to_str().unwrap(),
+        ],
+    );
+    kubectl_ok(cp, &["create", "namespace", NS]);
+    let a = Operator::start(
+        cp,
+        "replica-a",
+        &["--namespace", NS, "--identity", "replica-a"],
+    );
+    let b = Operator::start(
+        cp,
+        "replica-b",
+        &["--namespace", NS, "--identity", "replica-b"],
+    );
+    let client = cp.client().await;
+    let leases: Api<Lease> = Api::namespaced(client.clone(), NS);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let leader = loop {
+        if let Some(h) = holder(&leases).await {
+            break h;
+        }
+        assert!(Instant::now() < deadline, "no replica took the lease");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let (leader_op, standby_op, standby_name) = if leader == "replica-a" {
+        (&a, &b, "replica-b")
+    } else {
+        (&b, &a, "replica-a")
+    };
+
+    // Work for the leader: the examples.
+    for file in ["policies.yaml", "tiers.yaml", "workspaces.yaml"] {
+        kubectl_ok(
+            cp,
+            &[
+                "apply",
+                "-f",
+                root.join("examples").join(file).to_str().unwrap(),
+            ],
+        );
+    }
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while namespaces
+        .get_opt("finance-support")
+        .await
+        .ok()
+        .flatten()
+        .is_none()
+    {
+        assert!(Instant::now() < deadline, "the leader made no namespace");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let tickets: Api<Ticket> = Api::namespaced(client.clone(), "finance-support");
+    kubectl_ok(
+        cp,
+        &[
+            "apply",
+            "-f",
+            root.join("examples/tickets.yaml").to_str().unwrap(),
+        ],
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let list = tickets.list(&Default::default()).await.unwrap();
+        if !list.items.is_empty() && list.items.iter().all(|t| t.status.is_some()) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "tickets got no status");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(writes(leader_op) > 0, "the leader wrote nothing");
+    assert_eq!(writes(standby_op), 0, "the standby wrote");
+
+    // Kill the leader hard: no lease release. The standby must take over.
+    let killed = Instant::now();
+    leader_op.kill_hard();
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while holder(&leases).await.as_deref() != Some(standby_name) {
+        assert!(
+            Instant::now() < deadline,
+            "the standby never took the lease"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let takeover = killed.elapsed();
+    // And it works: a new ticket gets its status.
+    let file = write_ticket(cp);
+    kubectl_ok(cp, &["apply", "-f", &file]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while tickets
+        .get_opt("after-failover")
+        .await
+        .ok()
+        .flatten()
+        .and_then(|t| t.status)
+        .is_none()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the new leader did not evaluate a new ticket"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let serving = killed.elapsed();
+    eprintln!(
+        "failover: lease taken {takeover:?} after SIGKILL, new ticket evaluated {serving:?} after"
+    );
+    assert!(
+        takeover <= Duration::from_secs(support_operator::leader::LEASE_SECONDS + 3),
+        "takeover took {takeover:?}, longer than the lease time"
+    );
+    assert!(writes(standby_op) > 0, "the new leader wrote nothing");
+}
+
+fn write_ticket(cp: &ControlPlane) -> String {
+    let file = cp.dir().join("after-failover.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: supportpolicy.dev/v1alpha1\nkind: Ticket\nmetadata: {name: after-failover, namespace: finance-support}\nspec: {title: after failover, severity: B}\n",
+    )
+    .unwrap();
+    file.display().to_string()
+}

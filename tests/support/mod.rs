@@ -1,0 +1,261 @@
+//! A real Kubernetes control plane for integration tests (DESIGN.md,
+//! "Testing against a real control plane"): etcd, kube-apiserver with RBAC
+//! and kube-controller-manager (garbage collector, namespace and
+//! service-account controllers) on loopback, started by `hack/control-plane`.
+//!
+//! Include it with `mod support;` and call [`ControlPlane::shared`]. One
+//! control plane serves every test of a test binary, and those tests run in
+//! parallel: give each test its own namespace (and names) with
+//! [`ControlPlane::unique_name`].
+//!
+//! The control plane is started once per test binary, as a child process
+//! watching this process (`--parent`): it stops and removes its folder within
+//! about a second of the test binary ending, however it ends (even `kill -9`).
+//! Set `SUPPORT_OPERATOR_KEEP_CONTROL_PLANE=1` to keep the folder (etcd data,
+//! kubeconfig, logs/) for a look afterwards.
+#![allow(dead_code)] // each test binary uses a different part of it
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+
+/// How long `hack/control-plane up` may take once the binaries are built.
+const READY_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// A running control plane; see the module documentation.
+pub struct ControlPlane {
+    dir: PathBuf,
+    bin_dir: PathBuf,
+    kubeconfig: PathBuf,
+}
+
+static SHARED: OnceLock<Result<ControlPlane, String>> = OnceLock::new();
+
+impl ControlPlane {
+    /// The control plane of this test binary, started on first use.
+    ///
+    /// Panics (in every test that asks, not only the first) if it could not
+    /// be started, with the end of its logs.
+    pub fn shared() -> &'static ControlPlane {
+        match SHARED.get_or_init(ControlPlane::start) {
+            Ok(control_plane) => control_plane,
+            Err(message) => panic!("{message}"),
+        }
+    }
+
+    fn start() -> Result<ControlPlane, String> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+
+        // Building is slow only the first time on a machine (hack/test does
+        // it up front); it has no time limit and shows progress on stderr.
+        let build = Command::new(root.join("hack/control-plane-build"))
+            .stdin(Stdio::null())
+            .stderr(Stdio::inherit())
+            .output()
+            .map_err(|e| format!("cannot run hack/control-plane-build: {e}"))?;
+        if !build.status.success() {
+            return Err(format!("hack/control-plane-build failed: {}", build.status));
+        }
+        let bin_dir = PathBuf::from(String::from_utf8_lossy(&build.stdout).trim());
+
+        let dir = std::env::temp_dir().join(format!("support-operator-cp-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        // The script's own output goes to a file, never to a pipe: a pipe
+        // would break (and kill the script before it cleans up) when this
+        // process dies.
+        let log_path = dir.join("control-plane.log");
+        let log = File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
+        let log2 = log.try_clone().map_err(|e| e.to_string())?;
+
+        let mut command = Command::new(root.join("hack/control-plane"));
+        command
+            .arg("up")
+            .arg(&dir)
+            .arg("--parent")
+            .arg(std::process::id().to_string());
+        if std::env::var_os("SUPPORT_OPERATOR_KEEP_CONTROL_PLANE").is_none() {
+            command.arg("--rm");
+        }
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log2)
+            .spawn()
+            .map_err(|e| format!("cannot run hack/control-plane: {e}"))?;
+
+        let started = Instant::now();
+        let ready = dir.join("ready");
+        loop {
+            if ready.exists() {
+                break;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(format!(
+                    "hack/control-plane exited ({status}) before it was ready\n{}",
+                    log_tails(&dir)
+                ));
+            }
+            if started.elapsed() > READY_TIMEOUT {
+                stop(&mut child);
+                return Err(format!(
+                    "hack/control-plane was not ready after {READY_TIMEOUT:?}\n{}",
+                    log_tails(&dir)
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        eprintln!(
+            "control plane ready in {:.1}s: KUBECONFIG={}",
+            started.elapsed().as_secs_f64(),
+            dir.join("kubeconfig").display()
+        );
+        Ok(ControlPlane {
+            kubeconfig: dir.join("kubeconfig"),
+            bin_dir,
+            dir,
+        })
+    }
+
+    /// The admin kubeconfig (group `system:masters`; may impersonate).
+    pub fn kubeconfig_path(&self) -> &Path {
+        &self.kubeconfig
+    }
+
+    /// Where kube-apiserver, kube-controller-manager, kubectl, etcd and helm are.
+    pub fn bin_dir(&self) -> &Path {
+        &self.bin_dir
+    }
+
+    /// The control plane's folder (etcd data, pki/, kubeconfig, logs/).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The admin's client configuration, to adjust before building a client.
+    pub async fn config(&self) -> Config {
+        let kubeconfig = Kubeconfig::read_from(&self.kubeconfig)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", self.kubeconfig.display()));
+        Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+            .await
+            .unwrap_or_else(|e| panic!("loading {}: {e}", self.kubeconfig.display()))
+    }
+
+    /// A client acting as the admin.
+    pub async fn client(&self) -> Client {
+        Client::try_from(self.config().await).expect("building the admin client")
+    }
+
+    /// A client acting as `user` in `groups` (impersonated by the admin;
+    /// the API server adds `system:authenticated`).
+    pub async fn client_as(&self, user: &str, groups: &[&str]) -> Client {
+        let mut config = self.config().await;
+        config.auth_info.impersonate = Some(user.to_owned());
+        config.auth_info.impersonate_groups =
+            (!groups.is_empty()).then(|| groups.iter().map(|g| (*g).to_owned()).collect());
+        Client::try_from(config).expect("building an impersonating client")
+    }
+
+    /// Runs kubectl with `KUBECONFIG` set to the admin kubeconfig.
+    pub fn kubectl(&self, args: &[&str]) -> Output {
+        Command::new(self.bin_dir.join("kubectl"))
+            .args(args)
+            .env("KUBECONFIG", &self.kubeconfig)
+            .stdin(Stdio::null())
+            .output()
+            .expect("running kubectl")
+    }
+
+    /// A name no other test (of this or an earlier run) uses: `prefix-<n>-<random>`,
+    /// a valid namespace/object name (lowercase, at most 63 characters).
+    pub fn unique_name(prefix: &str) -> String {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        static SALT: OnceLock<String> = OnceLock::new();
+        let salt = SALT.get_or_init(|| {
+            let nanos = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            base36((nanos as u64) ^ (u64::from(std::process::id()) << 40))
+        });
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let prefix: String = prefix
+            .to_ascii_lowercase()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .take(40)
+            .collect();
+        format!(
+            "{}-{n}-{}",
+            prefix.trim_matches('-'),
+            &salt[..salt.len().min(8)]
+        )
+    }
+
+    /// The last lines of every log of the control plane, for failure messages.
+    pub fn log_tails(&self) -> String {
+        log_tails(&self.dir)
+    }
+}
+
+fn base36(mut n: u64) -> String {
+    let mut digits = Vec::new();
+    loop {
+        digits.push(b"0123456789abcdefghijklmnopqrstuvwxyz"[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    digits.reverse();
+    String::from_utf8(digits).expect("ascii")
+}
+
+fn stop(child: &mut Child) {
+    // SIGTERM lets the script stop what it started (Child::kill is SIGKILL).
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn log_tails(dir: &Path) -> String {
+    let mut files = vec![dir.join("control-plane.log")];
+    if let Ok(entries) = fs::read_dir(dir.join("logs")) {
+        let mut logs: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        logs.sort();
+        files.extend(logs);
+    }
+    let mut out = String::new();
+    for file in files {
+        let Ok(text) = fs::read_to_string(&file) else {
+            continue;
+        };
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = &lines[lines.len().saturating_sub(30)..];
+        out.push_str(&format!(
+            "---- {} (last {} lines)\n",
+            file.display(),
+            tail.len()
+        ));
+        for line in tail {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
