@@ -12,6 +12,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
+use kube::runtime::events::{Event, EventType};
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Resource, ResourceExt};
@@ -146,12 +147,15 @@ async fn publish_once(ctx: &Context) -> Result<(), Error> {
                 if !ok {
                     ctx.metrics.error(CONTROLLER, "ConfigMapConflict");
                 }
-                if ctx.world.set_routing_state(ws, ok, message) {
+                if ctx.world.set_routing_state(ws, ok, message.clone()) {
                     let _ = ctx
                         .world
                         .triggers
                         .workspaces
                         .unbounded_send(ObjectRef::new(ws));
+                    if !ok {
+                        conflict_event(ctx, ws, message).await;
+                    }
                 }
             }
             (None, Err(message)) => {
@@ -188,4 +192,21 @@ async fn publish_once(ctx: &Context) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// One Warning Event on the workspace when its slice cannot be published.
+async fn conflict_event(ctx: &Context, workspace: &str, message: String) {
+    let Some(ws) = ctx.world.workspaces.get(&ObjectRef::new(workspace)) else {
+        return;
+    };
+    let event = Event {
+        type_: EventType::Warning,
+        reason: "ConfigMapConflict".into(),
+        note: Some(message),
+        action: "PublishRouting".into(),
+        secondary: None,
+    };
+    if let Err(e) = ctx.recorder.publish(&event, &ws.object_ref(&())).await {
+        tracing::warn!(%workspace, error = %e, "could not publish event");
+    }
 }

@@ -279,6 +279,15 @@ impl World {
             }
             Kind::Tier => {
                 let _ = self.triggers.tiers.unbounded_send(ObjectRef::new(name));
+                // Tiers that graduate to this one are Ready only while it exists.
+                for tier in self.tiers.state() {
+                    if tier.spec.graduation.as_ref().is_some_and(|g| g.to == name) {
+                        let _ = self
+                            .triggers
+                            .tiers
+                            .unbounded_send(ObjectRef::from(tier.as_ref()));
+                    }
+                }
                 self.tier_changed_tickets(name);
                 for ws in self.workspaces.state() {
                     let uses = ws.spec.tier == name

@@ -227,6 +227,35 @@ async fn examples_get_the_status_evaluate_prints() {
             examples.join("tickets.yaml").to_str().unwrap(),
         ],
     );
+    // Every example policy, tier and workspace reports Ready, as GitOps tools read it.
+    let names = [
+        "standard",
+        "professional-direct",
+        "unified",
+        "productivity",
+        "important",
+        "critical",
+        "finance",
+        "marketing",
+        "default",
+    ];
+    for kind in ["slapolicies", "supporttiers", "workspaces"] {
+        let jsonpath = "jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type==\"Ready\")].status} {end}";
+        eventually(
+            Duration::from_secs(30),
+            &format!("{kind} Ready"),
+            async || {
+                let out = cp.kubectl(&["get", kind, "-o", jsonpath]);
+                let text = String::from_utf8_lossy(&out.stdout).into_owned();
+                let not_ready = text.split_whitespace().any(|pair| {
+                    names.iter().any(|n| pair.starts_with(&format!("{n}=")))
+                        && !pair.ends_with("=True")
+                });
+                (!not_ready && !text.is_empty()).then_some(())
+            },
+        )
+        .await;
+    }
     let manifests =
         support_operator::manifests::Manifests::load(std::slice::from_ref(&examples)).unwrap();
     let names: Vec<(String, String)> = manifests
