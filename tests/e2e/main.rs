@@ -661,6 +661,8 @@ async fn metrics_and_health_are_served() {
         assert!(metrics.contains(family), "{family} missing:\n{metrics}");
     }
     assert_eq!(health_get("/healthz").await.trim(), "ok");
+    // Shown with --nocapture: what a scrape sees at this point of the run.
+    eprintln!("---- /metrics\n{metrics}");
 }
 
 async fn health_get(path: &str) -> String {
