@@ -68,27 +68,16 @@ async fn reconcile_policy(policy: Arc<SlaPolicy>, ctx: Arc<Context>) -> Result<A
     let generation = policy.meta().generation;
     let status = SlaPolicyStatus {
         observed_generation: generation,
-        conditions: vec![condition(
+        conditions: vec![ready(
             &previous.conditions,
-            "Ready",
             ok,
             &reason,
             message,
             generation,
-            Timestamp::now(),
         )],
     };
     if policy.status.as_ref() != Some(&status) {
-        let patch =
-            serde_json::json!({"apiVersion": API_VERSION, "kind": "SlaPolicy", "status": status});
-        Api::<SlaPolicy>::all(ctx.client.clone())
-            .patch_status(
-                &name,
-                &PatchParams::apply(FIELD_MANAGER).force(),
-                &Patch::Apply(&patch),
-            )
-            .await?;
-        ctx.metrics.wrote("slapolicy");
+        apply_status::<SlaPolicy>(&ctx, &name, "SlaPolicy", &status).await?;
     }
     Ok(Action::await_change())
 }
@@ -132,27 +121,59 @@ async fn reconcile_tier(tier: Arc<SupportTier>, ctx: Arc<Context>) -> Result<Act
     let generation = tier.meta().generation;
     let status = SupportTierStatus {
         observed_generation: generation,
-        conditions: vec![condition(
+        conditions: vec![ready(
             &previous.conditions,
-            "Ready",
             ok,
             &reason,
             message,
             generation,
-            Timestamp::now(),
         )],
     };
     if tier.status.as_ref() != Some(&status) {
-        let patch =
-            serde_json::json!({"apiVersion": API_VERSION, "kind": "SupportTier", "status": status});
-        Api::<SupportTier>::all(ctx.client.clone())
-            .patch_status(
-                &name,
-                &PatchParams::apply(FIELD_MANAGER).force(),
-                &Patch::Apply(&patch),
-            )
-            .await?;
-        ctx.metrics.wrote("supporttier");
+        apply_status::<SupportTier>(&ctx, &name, "SupportTier", &status).await?;
     }
     Ok(Action::await_change())
+}
+
+fn ready(
+    previous: &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition],
+    ok: bool,
+    reason: &str,
+    message: String,
+    generation: Option<i64>,
+) -> k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition {
+    condition(
+        previous,
+        "Ready",
+        ok,
+        reason,
+        message,
+        generation,
+        Timestamp::now(),
+    )
+}
+
+/// Writes a cluster-scoped object's status by server-side apply.
+async fn apply_status<K>(
+    ctx: &Context,
+    name: &str,
+    kind: &str,
+    status: &impl serde::Serialize,
+) -> Result<(), Error>
+where
+    K: kube::Resource<DynamicType = (), Scope = k8s_openapi::ClusterResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    let patch = serde_json::json!({"apiVersion": API_VERSION, "kind": kind, "status": status});
+    Api::<K>::all(ctx.client.clone())
+        .patch_status(
+            name,
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(&patch),
+        )
+        .await?;
+    ctx.metrics.wrote(&kind.to_ascii_lowercase());
+    Ok(())
 }

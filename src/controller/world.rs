@@ -317,7 +317,7 @@ impl World {
                             .unbounded_send(ObjectRef::from(ws.as_ref()));
                     }
                 }
-                self.tickets_in(namespace, |_| true);
+                self.tickets_in(namespace);
             }
         }
     }
@@ -347,11 +347,11 @@ impl World {
         }
     }
 
-    fn tickets_in(&self, namespace: &str, keep: impl Fn(&str) -> bool) {
+    fn tickets_in(&self, namespace: &str) {
         let Ok(index) = self.index.read() else {
             return;
         };
-        for name in index.in_namespace(namespace).filter(|n| keep(n)) {
+        for name in index.in_namespace(namespace) {
             let _ = self
                 .triggers
                 .tickets
