@@ -28,6 +28,17 @@ pub fn free_port() -> u16 {
 impl Operator {
     /// Starts `support-operator run` with `args` and waits for `/readyz`.
     pub fn start(cp: &ControlPlane, name: &str, args: &[&str]) -> Operator {
+        Operator::start_with_kubeconfig(cp, name, cp.kubeconfig_path(), args)
+    }
+
+    /// [`Operator::start`] with other credentials than the admin's (the chart
+    /// test runs it with a token of the chart's ServiceAccount).
+    pub fn start_with_kubeconfig(
+        cp: &ControlPlane,
+        name: &str,
+        kubeconfig: &Path,
+        args: &[&str],
+    ) -> Operator {
         let port = free_port();
         let health = format!("127.0.0.1:{port}");
         let log = cp.dir().join(format!("{name}.log"));
@@ -54,7 +65,7 @@ wait "$child""#;
             .arg("--log-format")
             .arg("json")
             .args(args)
-            .env("KUBECONFIG", cp.kubeconfig_path())
+            .env("KUBECONFIG", kubeconfig)
             .env("RUST_LOG", "info,support_operator=debug")
             .stdin(Stdio::null());
         let watchdog = cmd.spawn().expect("starting the operator");

@@ -1,0 +1,61 @@
+{{/* The chart name, at most 63 characters. */}}
+{{- define "support-operator.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The release's full name: the release name, prefixed to the chart name unless it
+already contains it.
+*/}}
+{{- define "support-operator.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "support-operator.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "support-operator.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "support-operator.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "support-operator.labels" -}}
+helm.sh/chart: {{ include "support-operator.chart" . }}
+{{ include "support-operator.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: support-operator
+{{- end }}
+
+{{- define "support-operator.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "support-operator.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "support-operator.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/* The ClusterRoles the operator binds: fixed names, the operator's constants. */}}
+{{- define "support-operator.ticketRoleNames" -}}
+- support-operator:ticket-viewer
+- support-operator:ticket-editor
+- support-operator:workspace-admin
+{{- end }}

@@ -1,0 +1,1478 @@
+//! The Helm chart (charts/support-operator), checked the way a platform team
+//! would use it: `helm lint` and `helm template` clean; its CRDs are the
+//! generated ones; its RBAC is least privilege and its pods hardened; the
+//! README's values table is complete; and, for real in the test control plane
+//! (tests/support), `helm install`, then the operator binary run out of
+//! cluster with a token of the chart's ServiceAccount through the examples —
+//! proof that the chart's RBAC is enough — while requests it must not make are
+//! refused; `kubectl wait` on every kind; `helm upgrade` and `helm uninstall`
+//! leave Tickets and CRDs in place.
+//!
+//! Run with `--nocapture` to see the rendered RBAC rules and what the API
+//! server answered to the forbidden requests.
+
+#[path = "../e2e/operator.rs"]
+mod operator;
+#[path = "../support/mod.rs"]
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
+use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret, ServiceAccount};
+use k8s_openapi::api::events::v1::Event;
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, RoleBinding};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Api, Client, Config};
+use serde_json::{Value, json};
+use support::ControlPlane;
+use support_operator::api::Ticket;
+
+use operator::Operator;
+
+/// Release name and namespace, as the README installs it.
+const RELEASE: &str = "support-operator";
+const NS: &str = "support-operator";
+/// The ClusterRoles the operator binds (src/controller/workspace.rs).
+const TICKET_ROLES: [&str; 3] = [
+    "support-operator:ticket-viewer",
+    "support-operator:ticket-editor",
+    "support-operator:workspace-admin",
+];
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn chart() -> PathBuf {
+    root().join("charts/support-operator")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+// ------------------------------------------------------------------ helm
+
+/// Runs the helm of the control plane's bin folder, with its own cache,
+/// config and data folders (nothing of the user's) and the admin kubeconfig.
+fn helm(cp: &ControlPlane, args: &[&str]) -> Output {
+    let home = cp.dir().join("helm-home");
+    Command::new(cp.bin_dir().join("helm"))
+        .args(args)
+        .env("HELM_CACHE_HOME", home.join("cache"))
+        .env("HELM_CONFIG_HOME", home.join("config"))
+        .env("HELM_DATA_HOME", home.join("data"))
+        .env("KUBECONFIG", cp.kubeconfig_path())
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .output()
+        .expect("running helm")
+}
+
+fn helm_ok(cp: &ControlPlane, args: &[&str]) -> String {
+    let out = helm(cp, args);
+    assert!(
+        out.status.success(),
+        "helm {args:?} failed:\n{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// `helm template` of the chart with `extra` arguments, as objects.
+fn render(cp: &ControlPlane, extra: &[&str]) -> Vec<Value> {
+    let chart = chart();
+    let mut args = vec![
+        "template",
+        RELEASE,
+        chart.to_str().unwrap(),
+        "--namespace",
+        NS,
+    ];
+    args.extend_from_slice(extra);
+    let yaml = helm_ok(cp, &args);
+    let docs: Vec<Value> = serde_saphyr::from_multiple(&yaml)
+        .unwrap_or_else(|e| panic!("helm template printed invalid YAML: {e}\n{yaml}"));
+    docs.into_iter().filter(|d| !d.is_null()).collect()
+}
+
+/// `helm template` that must fail; its error.
+fn render_err(cp: &ControlPlane, extra: &[&str]) -> String {
+    let chart = chart();
+    let mut args = vec![
+        "template",
+        RELEASE,
+        chart.to_str().unwrap(),
+        "--namespace",
+        NS,
+    ];
+    args.extend_from_slice(extra);
+    let out = helm(cp, &args);
+    assert!(
+        !out.status.success(),
+        "helm template {extra:?} should have failed:\n{}",
+        text(&out.stdout)
+    );
+    text(&out.stderr)
+}
+
+fn of_kind<'a>(docs: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    docs.iter().filter(|d| d["kind"] == kind).collect()
+}
+
+fn named<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
+    docs.iter()
+        .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind} {name} rendered"))
+}
+
+fn strings(v: &Value) -> Vec<&str> {
+    v.as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// Numbers with no fraction as integers, everywhere in `value`.
+fn whole_numbers(value: Value) -> Value {
+    match value {
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => json!(f as i64),
+            _ => Value::Number(n),
+        },
+        Value::Array(a) => Value::Array(a.into_iter().map(whole_numbers).collect()),
+        Value::Object(o) => {
+            Value::Object(o.into_iter().map(|(k, v)| (k, whole_numbers(v))).collect())
+        }
+        other => other,
+    }
+}
+
+fn yaml_docs(path: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let docs: Vec<Value> =
+        serde_saphyr::from_multiple(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    docs.into_iter().filter(|d| !d.is_null()).collect()
+}
+
+/// One line per rule: `verbs  apiGroup/resources  [names]`.
+fn describe_rules(rules: &Value) -> String {
+    let mut out = String::new();
+    for rule in rules.as_array().into_iter().flatten() {
+        let groups: Vec<&str> = strings(&rule["apiGroups"])
+            .into_iter()
+            .map(|g| if g.is_empty() { "core" } else { g })
+            .collect();
+        let names = strings(&rule["resourceNames"]);
+        out.push_str(&format!(
+            "    {:<26} {}/{}{}\n",
+            strings(&rule["verbs"]).join(","),
+            groups.join(","),
+            strings(&rule["resources"]).join(","),
+            if names.is_empty() {
+                String::new()
+            } else {
+                format!("  resourceNames={}", names.join(","))
+            }
+        ));
+    }
+    out
+}
+
+// ------------------------------------------------------- chart, offline
+
+#[test]
+fn the_charts_crds_are_the_generated_crds() {
+    let list = |dir: &Path| -> BTreeMap<String, String> {
+        std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+            .map(|p| {
+                (
+                    p.file_name().unwrap().to_string_lossy().into_owned(),
+                    std::fs::read_to_string(&p).unwrap(),
+                )
+            })
+            .collect()
+    };
+    let generated = list(&root().join("crds"));
+    let in_chart = list(&chart().join("files/crds"));
+    assert_eq!(generated.len(), 4, "crds/ holds the four CRDs");
+    assert!(
+        generated == in_chart,
+        "charts/support-operator/files/crds differs from crds/: refresh it with \
+         `cargo run -- crds --out-dir charts/support-operator/files/crds` (files: crds/ {:?}, chart {:?})",
+        generated.keys().collect::<Vec<_>>(),
+        in_chart.keys().collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rendered_crds_are_the_generated_ones_kept_on_uninstall_and_skippable() {
+    let cp = ControlPlane::shared();
+    let docs = render(cp, &[]);
+    let rendered = of_kind(&docs, "CustomResourceDefinition");
+    assert_eq!(rendered.len(), 4);
+    for file in std::fs::read_dir(root().join("crds")).unwrap() {
+        let path = file.unwrap().path();
+        let want = yaml_docs(&path).remove(0);
+        let name = want["metadata"]["name"].as_str().unwrap();
+        let mut got = (*named(&docs, "CustomResourceDefinition", name)).clone();
+        assert_eq!(
+            got["metadata"]["annotations"]["helm.sh/resource-policy"], "keep",
+            "{name} carries helm.sh/resource-policy: keep"
+        );
+        assert_eq!(
+            got["metadata"]["labels"]["app.kubernetes.io/part-of"],
+            "support-operator"
+        );
+        let meta = got["metadata"].as_object_mut().unwrap();
+        meta.remove("annotations");
+        meta.remove("labels");
+        // Helm's fromYaml/toYaml reads numbers as floats and writes whole
+        // ones without a fraction (`minimum: 0.0` becomes `0`): the same value.
+        assert!(
+            whole_numbers(got) == whole_numbers(want.clone()),
+            "the chart renders {name} differently from {}",
+            path.display()
+        );
+    }
+    let skipped = render(cp, &["--set", "crds.install=false"]);
+    assert!(of_kind(&skipped, "CustomResourceDefinition").is_empty());
+    let not_kept = render(cp, &["--set", "crds.keep=false"]);
+    for crd in of_kind(&not_kept, "CustomResourceDefinition") {
+        assert!(crd["metadata"]["annotations"]["helm.sh/resource-policy"].is_null());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn helm_lint_is_clean() {
+    let cp = ControlPlane::shared();
+    let chart = chart();
+    let chart = chart.to_str().unwrap();
+    for extra in [
+        &[][..],
+        &[
+            "--set",
+            "metrics.serviceMonitor.enabled=true",
+            "--set",
+            "metrics.prometheusRule.enabled=true",
+            "--set",
+            "podDisruptionBudget.enabled=true",
+        ][..],
+        &[
+            "--set",
+            "crds.install=false",
+            "--set",
+            "replicaCount=1",
+            "--set",
+            "operator.leaderElection=false",
+        ][..],
+    ] {
+        let mut args = vec!["lint", "--strict", chart, "--namespace", NS];
+        args.extend_from_slice(extra);
+        let out = helm_ok(cp, &args);
+        eprintln!("helm lint {extra:?}:\n{out}");
+        assert!(out.contains("0 chart(s) failed"), "{out}");
+        assert!(
+            !out.contains("[WARNING]") && !out.contains("[ERROR]"),
+            "{out}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn helm_template_renders_least_privilege_rbac() {
+    let cp = ControlPlane::shared();
+    let docs = render(cp, &[]);
+
+    // Every rule of every role: no wildcard, no Secrets, no escalate or
+    // impersonate, and `bind` only on the three ticket roles.
+    let roles: Vec<&Value> = docs
+        .iter()
+        .filter(|d| d["kind"] == "ClusterRole" || d["kind"] == "Role")
+        .collect();
+    assert_eq!(
+        roles.len(),
+        5,
+        "the operator's ClusterRole and Role, three ticket roles"
+    );
+    eprintln!("\n==== RBAC rendered by `helm template` (verbs  group/resources  names)");
+    for role in &roles {
+        eprintln!(
+            "  {} {}{}",
+            role["kind"].as_str().unwrap(),
+            role["metadata"]["name"].as_str().unwrap(),
+            role["metadata"]["namespace"]
+                .as_str()
+                .map_or(String::new(), |n| format!(" (namespace {n})"))
+        );
+        eprint!("{}", describe_rules(&role["rules"]));
+        for rule in role["rules"].as_array().unwrap() {
+            for field in ["apiGroups", "resources", "verbs", "resourceNames"] {
+                assert!(
+                    !strings(&rule[field]).iter().any(|s| s.contains('*')),
+                    "wildcard in {}: {rule}",
+                    role["metadata"]["name"]
+                );
+            }
+            assert!(rule["nonResourceURLs"].is_null(), "{rule}");
+            let resources = strings(&rule["resources"]);
+            assert!(!resources.contains(&"secrets"), "{rule}");
+            let verbs = strings(&rule["verbs"]);
+            assert!(
+                !verbs.contains(&"escalate") && !verbs.contains(&"impersonate"),
+                "{rule}"
+            );
+            if verbs.contains(&"bind") {
+                assert_eq!(verbs, ["bind"], "{rule}");
+                assert_eq!(resources, ["clusterroles"], "{rule}");
+                let names: BTreeSet<&str> = strings(&rule["resourceNames"]).into_iter().collect();
+                assert_eq!(names, TICKET_ROLES.into_iter().collect(), "{rule}");
+            }
+        }
+    }
+
+    // The operator's ClusterRole: exactly these grants (src/controller/*.rs).
+    let grants = |role: &Value| -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        for rule in role["rules"].as_array().unwrap() {
+            for group in strings(&rule["apiGroups"]) {
+                for resource in strings(&rule["resources"]) {
+                    for verb in strings(&rule["verbs"]) {
+                        let names = strings(&rule["resourceNames"]);
+                        out.insert(if names.is_empty() {
+                            format!("{verb} {group}/{resource}")
+                        } else {
+                            format!("{verb} {group}/{resource} {}", names.join(","))
+                        });
+                    }
+                }
+            }
+        }
+        out
+    };
+    let mut want: BTreeSet<String> = BTreeSet::new();
+    for kind in ["slapolicies", "supporttiers", "workspaces", "tickets"] {
+        for verb in ["get", "list", "watch"] {
+            want.insert(format!("{verb} supportpolicy.dev/{kind}"));
+        }
+        want.insert(format!("patch supportpolicy.dev/{kind}/status"));
+    }
+    want.insert("create supportpolicy.dev/workspaces".into());
+    want.insert("update supportpolicy.dev/workspaces/finalizers".into());
+    for verb in ["get", "list", "watch", "create"] {
+        want.insert(format!("{verb} /namespaces"));
+    }
+    for verb in ["list", "watch"] {
+        want.insert(format!("{verb} /configmaps"));
+    }
+    for verb in ["get", "create", "patch"] {
+        want.insert(format!("{verb} /configmaps support-policy"));
+    }
+    for verb in ["get", "list", "watch", "create", "patch", "delete"] {
+        want.insert(format!("{verb} rbac.authorization.k8s.io/rolebindings"));
+    }
+    want.insert(format!(
+        "bind rbac.authorization.k8s.io/clusterroles {}",
+        TICKET_ROLES.join(",")
+    ));
+    for verb in ["create", "patch"] {
+        want.insert(format!("{verb} events.k8s.io/events"));
+    }
+    assert_eq!(grants(named(&docs, "ClusterRole", RELEASE)), want);
+    let role = named(&docs, "Role", RELEASE);
+    assert_eq!(role["metadata"]["namespace"], NS);
+    let want: BTreeSet<String> = [
+        "get /configmaps",
+        "create /configmaps",
+        "patch /configmaps",
+        "delete /configmaps",
+        "create coordination.k8s.io/leases",
+        "get coordination.k8s.io/leases support-operator",
+        "patch coordination.k8s.io/leases support-operator",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    assert_eq!(grants(role), want);
+    // Bound to the chart's ServiceAccount, in the release namespace.
+    for (kind, role_kind) in [
+        ("ClusterRoleBinding", "ClusterRole"),
+        ("RoleBinding", "Role"),
+    ] {
+        let binding = named(&docs, kind, RELEASE);
+        assert_eq!(binding["roleRef"]["kind"], role_kind);
+        assert_eq!(binding["roleRef"]["name"], RELEASE);
+        assert_eq!(
+            binding["subjects"],
+            json!([{"kind": "ServiceAccount", "name": RELEASE, "namespace": NS}])
+        );
+    }
+
+    // The ticket roles are deploy/cluster-roles.yaml's, with their aggregation labels.
+    let shipped = yaml_docs(&root().join("deploy/cluster-roles.yaml"));
+    assert_eq!(shipped.len(), 3);
+    for want in &shipped {
+        let name = want["metadata"]["name"].as_str().unwrap();
+        assert!(TICKET_ROLES.contains(&name));
+        let got = named(&docs, "ClusterRole", name);
+        assert_eq!(got["rules"], want["rules"], "rules of {name}");
+        for (label, value) in want["metadata"]["labels"].as_object().unwrap() {
+            assert_eq!(
+                &got["metadata"]["labels"][label], value,
+                "label {label} of {name}"
+            );
+        }
+    }
+    let no_roles = render(
+        cp,
+        &[
+            "--set",
+            "ticketRoles.create=false",
+            "--set",
+            "rbac.create=false",
+        ],
+    );
+    assert!(of_kind(&no_roles, "ClusterRole").is_empty());
+    assert!(of_kind(&no_roles, "Role").is_empty());
+    // One replica without leader election: no Lease rules at all.
+    let single = render(
+        cp,
+        &[
+            "--set",
+            "replicaCount=1",
+            "--set",
+            "operator.leaderElection=false",
+        ],
+    );
+    let role = named(&single, "Role", RELEASE);
+    assert!(!grants(role).iter().any(|g| g.contains("leases")), "{role}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn helm_template_renders_a_hardened_two_replica_deployment() {
+    let cp = ControlPlane::shared();
+    let docs = render(cp, &[]);
+    let kinds: BTreeMap<&str, usize> = docs.iter().fold(BTreeMap::new(), |mut m, d| {
+        *m.entry(d["kind"].as_str().unwrap()).or_default() += 1;
+        m
+    });
+    assert_eq!(
+        kinds,
+        BTreeMap::from([
+            ("ClusterRole", 4),
+            ("ClusterRoleBinding", 1),
+            ("CustomResourceDefinition", 4),
+            ("Deployment", 1),
+            ("Role", 1),
+            ("RoleBinding", 1),
+            ("Service", 1),
+            ("ServiceAccount", 1),
+        ]),
+        "optional objects are off by default"
+    );
+    for doc in &docs {
+        let cluster_scoped = [
+            "ClusterRole",
+            "ClusterRoleBinding",
+            "CustomResourceDefinition",
+        ]
+        .contains(&doc["kind"].as_str().unwrap());
+        if !cluster_scoped {
+            assert_eq!(doc["metadata"]["namespace"], NS, "{}", doc["metadata"]);
+        }
+    }
+
+    let deployment = named(&docs, "Deployment", RELEASE);
+    assert_eq!(deployment["spec"]["replicas"], 2);
+    let pod = &deployment["spec"]["template"]["spec"];
+    assert_eq!(pod["serviceAccountName"], RELEASE);
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    assert_eq!(pod["securityContext"]["runAsUser"], 65532);
+    assert_eq!(
+        pod["securityContext"]["seccompProfile"]["type"],
+        "RuntimeDefault"
+    );
+    let containers = pod["containers"].as_array().unwrap();
+    assert_eq!(containers.len(), 1);
+    let c = &containers[0];
+    assert_eq!(
+        c["image"], "support-operator:0.1.0",
+        "image tag defaults to appVersion"
+    );
+    let args = strings(&c["args"]);
+    for want in [
+        "run",
+        "--namespace=$(POD_NAMESPACE)",
+        "--identity=$(POD_NAME)",
+        "--health-addr=0.0.0.0:8080",
+        "--log-format=json",
+        "--leader-election=true",
+        "--lease-name=support-operator",
+        "--default-workspace=default",
+    ] {
+        assert!(args.contains(&want), "args {args:?} lack {want}");
+    }
+    let env: BTreeMap<&str, &str> = c["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| {
+            Some((
+                e["name"].as_str()?,
+                e["valueFrom"]["fieldRef"]["fieldPath"].as_str()?,
+            ))
+        })
+        .collect();
+    assert_eq!(
+        env,
+        BTreeMap::from([
+            ("POD_NAME", "metadata.name"),
+            ("POD_NAMESPACE", "metadata.namespace")
+        ])
+    );
+    assert_eq!(
+        c["ports"],
+        json!([{"name": "http-metrics", "containerPort": 8080, "protocol": "TCP"}])
+    );
+    assert_eq!(
+        c["livenessProbe"]["httpGet"],
+        json!({"path": "/healthz", "port": "http-metrics"})
+    );
+    assert_eq!(
+        c["readinessProbe"]["httpGet"],
+        json!({"path": "/readyz", "port": "http-metrics"})
+    );
+    for kind in ["requests", "limits"] {
+        for resource in ["cpu", "memory"] {
+            assert!(
+                c["resources"][kind][resource].is_string(),
+                "resources.{kind}.{resource}"
+            );
+        }
+    }
+    let sc = &c["securityContext"];
+    assert_eq!(sc["runAsNonRoot"], true);
+    assert_eq!(sc["runAsUser"], 65532);
+    assert_eq!(sc["readOnlyRootFilesystem"], true);
+    assert_eq!(sc["allowPrivilegeEscalation"], false);
+    assert_eq!(sc["capabilities"]["drop"], json!(["ALL"]));
+    assert_eq!(sc["seccompProfile"]["type"], "RuntimeDefault");
+    assert!(sc["privileged"].is_null() && sc["capabilities"]["add"].is_null());
+
+    let service = named(&docs, "Service", "support-operator-metrics");
+    assert_eq!(
+        service["spec"]["ports"],
+        json!([{"name": "http-metrics", "port": 8080, "targetPort": "http-metrics", "protocol": "TCP"}])
+    );
+    assert_eq!(
+        service["spec"]["selector"],
+        deployment["spec"]["selector"]["matchLabels"]
+    );
+
+    // The optional objects, when asked for.
+    let all = render(
+        cp,
+        &[
+            "--set",
+            "metrics.serviceMonitor.enabled=true",
+            "--set",
+            "metrics.prometheusRule.enabled=true",
+            "--set",
+            "podDisruptionBudget.enabled=true",
+            "--set",
+            "image.digest=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        ],
+    );
+    let monitor = named(&all, "ServiceMonitor", RELEASE);
+    assert_eq!(monitor["spec"]["endpoints"][0]["port"], "http-metrics");
+    assert_eq!(
+        monitor["spec"]["selector"]["matchLabels"],
+        service["spec"]["selector"]
+    );
+    let rule = named(&all, "PrometheusRule", RELEASE);
+    let alerts: BTreeMap<&str, &str> = rule["spec"]["groups"][0]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["alert"].as_str().unwrap(), r["expr"].as_str().unwrap()))
+        .collect();
+    assert!(
+        alerts["SupportTicketsBreached"].contains(r#"support_operator_tickets{phase="Breached"}"#)
+    );
+    assert!(alerts["SupportTicketsAtRisk"].contains(r#"support_operator_tickets{phase="AtRisk"}"#));
+    assert!(
+        rule["spec"]["groups"][0]["rules"][0]["annotations"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("{{ $labels.workspace }}"),
+        "alert templates reach Prometheus unrendered by Helm"
+    );
+    let pdb = named(&all, "PodDisruptionBudget", RELEASE);
+    assert_eq!(pdb["spec"]["minAvailable"], 1);
+    let image =
+        &named(&all, "Deployment", RELEASE)["spec"]["template"]["spec"]["containers"][0]["image"];
+    assert!(
+        image
+            .as_str()
+            .unwrap()
+            .starts_with("support-operator@sha256:"),
+        "{image}"
+    );
+
+    // values.schema.json refuses what would break the install.
+    for (set, why) in [
+        ("replicaCount=two", "replicaCount"),
+        ("replicaCont=2", "replicaCont"),
+        ("operator.logFormat=xml", "logFormat"),
+        ("operator.routingDebounce=soon", "routingDebounce"),
+        ("image.pullPolicy=Sometimes", "pullPolicy"),
+    ] {
+        let err = render_err(cp, &["--set", set]);
+        assert!(
+            err.contains("values don't meet the specifications of the schema"),
+            "{set}: {err}"
+        );
+        assert!(err.contains(why), "{set}: {err}");
+    }
+    let err = render_err(cp, &["--set", "operator.leaderElection=false"]);
+    assert!(
+        err.contains("leaderElection=false needs replicaCount=1"),
+        "{err}"
+    );
+}
+
+/// The README's "Install with Helm" table: `key`, default, description.
+fn readme_values_table() -> BTreeMap<String, String> {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let start = readme
+        .find("\n## Install with Helm\n")
+        .expect("README has an \"Install with Helm\" section");
+    let section = &readme[start + 1..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+    let mut rows = BTreeMap::new();
+    for line in section.lines().filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = line.split(" | ").collect();
+        let key = cells[0]
+            .trim_start_matches("| ")
+            .trim_matches('`')
+            .to_string();
+        let default = cells
+            .get(1)
+            .map_or("", |c| c.trim())
+            .trim_matches('`')
+            .to_string();
+        assert!(
+            rows.insert(key.clone(), default).is_none(),
+            "README values table lists {key} twice"
+        );
+    }
+    rows
+}
+
+/// values.yaml's leaves (scalars, lists, empty maps) by dotted key, each as
+/// compact JSON (strings quoted).
+fn flatten(prefix: &str, value: &Value, out: &mut BTreeMap<String, String>) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            for (k, v) in map {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&key, v, out);
+            }
+        }
+        leaf => {
+            out.insert(prefix.to_string(), leaf.to_string());
+        }
+    }
+}
+
+#[test]
+fn readme_values_table_lists_every_value_with_its_default() {
+    let values: Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(chart().join("values.yaml")).unwrap())
+            .unwrap();
+    let mut want = BTreeMap::new();
+    flatten("", &values, &mut want);
+    let table = readme_values_table();
+    let missing: Vec<&String> = want.keys().filter(|k| !table.contains_key(*k)).collect();
+    let extra: Vec<&String> = table.keys().filter(|k| !want.contains_key(*k)).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "README values table and values.yaml differ: missing from the README {missing:?}, \
+         not in values.yaml {extra:?}"
+    );
+    for (key, default) in &want {
+        assert_eq!(&table[key], default, "README default of {key}");
+    }
+    // And every key is in the schema.
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(chart().join("values.schema.json")).unwrap())
+            .unwrap();
+    for key in want.keys() {
+        // Down to the key, or to a free-form object above it (resources,
+        // security contexts: Kubernetes' own schema applies).
+        let mut node = &schema;
+        for part in key.split('.') {
+            if node["type"] == "object" && node["properties"].is_null() {
+                break;
+            }
+            node = &node["properties"][part];
+            assert!(
+                !node.is_null(),
+                "values.schema.json does not describe {key}"
+            );
+        }
+    }
+}
+
+// ------------------------------------------------- chart, in the cluster
+
+fn kubectl_ok(cp: &ControlPlane, args: &[&str]) -> String {
+    let out = cp.kubectl(args);
+    assert!(
+        out.status.success(),
+        "kubectl {args:?} failed: {}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// Polls `check` until it gives a value or `timeout` passes.
+async fn eventually<T>(
+    timeout: Duration,
+    what: &str,
+    mut check: impl AsyncFnMut() -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// A kubeconfig for the chart's ServiceAccount: the control plane's server
+/// and CA (from the admin kubeconfig) and a token from the TokenRequest API.
+async fn service_account_kubeconfig(cp: &ControlPlane) -> (PathBuf, String) {
+    let admin = cp.client().await;
+    let accounts: Api<ServiceAccount> = Api::namespaced(admin, NS);
+    let request = TokenRequest {
+        spec: TokenRequestSpec {
+            audiences: Vec::new(),
+            expiration_seconds: Some(3600),
+            bound_object_ref: None,
+        },
+        ..TokenRequest::default()
+    };
+    let token = accounts
+        .create_token_request(RELEASE, &PostParams::default(), &request)
+        .await
+        .expect("a TokenRequest for the chart's ServiceAccount")
+        .status
+        .expect("TokenRequest status")
+        .token;
+    let admin_config = Kubeconfig::read_from(cp.kubeconfig_path()).unwrap();
+    let cluster = admin_config.clusters[0].cluster.as_ref().unwrap();
+    let server = cluster.server.as_ref().unwrap();
+    let ca = cluster.certificate_authority_data.as_ref().unwrap();
+    let user = format!("system:serviceaccount:{NS}:{RELEASE}");
+    let kubeconfig = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: {server}\n    certificate-authority-data: {ca}\n\
+         users:\n- name: {user}\n  user:\n    token: {token}\ncontexts:\n- name: chart\n  context:\n    cluster: test\n    user: {user}\n    namespace: {NS}\n\
+         current-context: chart\n"
+    );
+    let path = cp.dir().join("service-account.kubeconfig");
+    std::fs::write(&path, kubeconfig).unwrap();
+    (path, user)
+}
+
+async fn client_from(kubeconfig: &Path) -> Client {
+    let config = Config::from_custom_kubeconfig(
+        Kubeconfig::read_from(kubeconfig).unwrap(),
+        &KubeConfigOptions::default(),
+    )
+    .await
+    .unwrap();
+    Client::try_from(config).unwrap()
+}
+
+/// A request that must be refused: 403, printed with the API server's words.
+fn refused<T: std::fmt::Debug>(what: &str, result: Result<T, kube::Error>) -> String {
+    match result {
+        Err(kube::Error::Api(status)) if status.code == 403 => {
+            // An escalation refusal lists every rule not held: the first few say enough.
+            let lines: Vec<&str> = status.message.lines().collect();
+            let shown = lines[..lines.len().min(4)].join("\n             ");
+            let more = match lines.len().saturating_sub(4) {
+                0 => String::new(),
+                n => format!("\n             ... and {n} more rules not held"),
+            };
+            eprintln!(
+                "  refused  {what}\n           HTTP 403 {}: {shown}{more}",
+                status.reason
+            );
+            status.message.clone()
+        }
+        other => panic!("{what}: expected 403 Forbidden, got {other:?}"),
+    }
+}
+
+fn strip_times(mut status: Value) -> Value {
+    if let Some(conditions) = status.get_mut("conditions").and_then(Value::as_array_mut) {
+        for c in conditions {
+            if let Some(o) = c.as_object_mut() {
+                o.remove("lastTransitionTime");
+                o.remove("observedGeneration");
+            }
+        }
+    }
+    if let Some(o) = status.as_object_mut() {
+        o.remove("observedGeneration");
+    }
+    status
+}
+
+fn rolebinding_to(name: &str, namespace: &str, kind: &str, role: &str) -> RoleBinding {
+    serde_json::from_value(json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": name, "namespace": namespace},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": role},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "mallory@contoso.com"}],
+    }))
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn helm_install_runs_the_operator_on_the_charts_service_account() {
+    let cp = ControlPlane::shared();
+    let admin = cp.client().await;
+    let chart = chart();
+    let chart = chart.to_str().unwrap();
+    let started = Instant::now();
+
+    // ---- helm install, as the README says.
+    let out = helm_ok(
+        cp,
+        &[
+            "install",
+            RELEASE,
+            chart,
+            "--namespace",
+            NS,
+            "--create-namespace",
+        ],
+    );
+    eprintln!(
+        "helm install ({:.1}s):\n{out}",
+        started.elapsed().as_secs_f64()
+    );
+    kubectl_ok(
+        cp,
+        &[
+            "wait",
+            "--for=condition=Established",
+            "crd",
+            "--all",
+            "--timeout=60s",
+        ],
+    );
+    let deployments: Api<Deployment> = Api::namespaced(admin.clone(), NS);
+    let deployment = deployments
+        .get(RELEASE)
+        .await
+        .expect("the chart's Deployment");
+    assert_eq!(deployment.spec.as_ref().unwrap().replicas, Some(2));
+
+    // ---- The operator, out of cluster, with only the chart's ServiceAccount.
+    let (kubeconfig, user) = service_account_kubeconfig(cp).await;
+    let sa = client_from(&kubeconfig).await;
+    eprintln!(
+        "operator runs as {user} (token from TokenRequest, kubeconfig {})",
+        kubeconfig.display()
+    );
+    let op = Operator::start_with_kubeconfig(
+        cp,
+        "operator-sa",
+        &kubeconfig,
+        &[
+            "--namespace",
+            NS,
+            "--lease-name",
+            "support-operator",
+            "--routing-debounce",
+            "200ms",
+        ],
+    );
+    let leases: Api<Lease> = Api::namespaced(admin.clone(), NS);
+    let holder = eventually(Duration::from_secs(30), "the leader Lease", async || {
+        leases
+            .get_opt("support-operator")
+            .await
+            .ok()??
+            .spec?
+            .holder_identity
+    })
+    .await;
+    eprintln!("leader lease held by {holder}");
+
+    // ---- The examples, applied by the admin.
+    let examples = root().join("examples");
+    for file in ["policies.yaml", "tiers.yaml", "workspaces.yaml"] {
+        kubectl_ok(cp, &["apply", "-f", examples.join(file).to_str().unwrap()]);
+    }
+    let namespaces: Api<Namespace> = Api::all(admin.clone());
+    for ns in ["finance-support", "marketing-support", "support-default"] {
+        eventually(
+            Duration::from_secs(30),
+            &format!("namespace {ns}"),
+            async || namespaces.get_opt(ns).await.ok().flatten().map(|_| ()),
+        )
+        .await;
+    }
+    kubectl_ok(
+        cp,
+        &[
+            "apply",
+            "-f",
+            examples.join("tickets.yaml").to_str().unwrap(),
+        ],
+    );
+
+    // GitOps readiness, as a pipeline would wait for it.
+    for kind in ["slapolicy", "supporttier", "workspace"] {
+        let out = kubectl_ok(
+            cp,
+            &[
+                "wait",
+                "--for=condition=Ready",
+                kind,
+                "--all",
+                "--timeout=60s",
+            ],
+        );
+        eprint!("kubectl wait --for=condition=Ready {kind} --all:\n{out}");
+    }
+    kubectl_ok(
+        cp,
+        &[
+            "wait",
+            "--for=condition=Ready",
+            "slapolicies,supporttiers,workspaces",
+            "--all",
+            "--timeout=60s",
+        ],
+    );
+    kubectl_ok(
+        cp,
+        &[
+            "wait",
+            "--for=condition=Ready",
+            "workspace/finance",
+            "--timeout=60s",
+        ],
+    );
+
+    // Every ticket's status is exactly what `evaluate` prints.
+    let manifests =
+        support_operator::manifests::Manifests::load(std::slice::from_ref(&examples)).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let expected = loop {
+        let now = Timestamp::now();
+        let expected = support_operator::cli::evaluate_manifests(&manifests, now, NS);
+        let mut diffs = Vec::new();
+        for report in &expected.report.tickets {
+            let api: Api<Ticket> = Api::namespaced(admin.clone(), &report.namespace);
+            let got = api
+                .get_opt(&report.name)
+                .await
+                .ok()
+                .flatten()
+                .and_then(|t| serde_json::to_value(t.status?).ok())
+                .map(strip_times);
+            let want = strip_times(serde_json::to_value(&report.status).unwrap());
+            if got.as_ref() != Some(&want) {
+                diffs.push(format!(
+                    "{}/{}: cluster {got:?}\n  evaluate {want}",
+                    report.namespace, report.name
+                ));
+            }
+        }
+        if diffs.is_empty() {
+            break expected;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "statuses differ from evaluate:\n{}\noperator log:\n{}",
+            diffs.join("\n"),
+            op.log_tail(40)
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert_eq!(expected.report.tickets.len(), manifests.tickets.len());
+
+    // `kubectl wait --for=condition=Accepted` on tickets, and =False for the rejected.
+    let mut accepted = 0;
+    for report in &expected.report.tickets {
+        let ok = report
+            .status
+            .conditions
+            .iter()
+            .any(|c| c.type_ == "Accepted" && c.status == "True");
+        let condition = if ok {
+            "--for=condition=Accepted"
+        } else {
+            "--for=condition=Accepted=False"
+        };
+        accepted += usize::from(ok);
+        kubectl_ok(
+            cp,
+            &[
+                "wait",
+                condition,
+                &format!("ticket/{}", report.name),
+                "-n",
+                &report.namespace,
+                "--timeout=30s",
+            ],
+        );
+    }
+    assert!(accepted > 0 && accepted < expected.report.tickets.len());
+    let out = kubectl_ok(
+        cp,
+        &[
+            "wait",
+            "--for=condition=Accepted",
+            "tickets",
+            "--all",
+            "-n",
+            "support-default",
+            "--timeout=30s",
+        ],
+    );
+    eprint!("kubectl wait --for=condition=Accepted tickets --all -n support-default:\n{out}");
+
+    // RoleBindings, the routing table, a workspace's slice, Events, metrics.
+    let bindings: Api<RoleBinding> = Api::namespaced(admin.clone(), "finance-support");
+    for name in [
+        "support-operator.admins",
+        "support-operator.members",
+        "support-operator.partner.fabrikam",
+    ] {
+        let rb = eventually(Duration::from_secs(30), name, async || {
+            bindings.get_opt(name).await.ok()?
+        })
+        .await;
+        assert!(
+            TICKET_ROLES.contains(&rb.role_ref.name.as_str()),
+            "{name}: {:?}",
+            rb.role_ref
+        );
+    }
+    let routing: Api<ConfigMap> = Api::namespaced(admin.clone(), NS);
+    let routes = eventually(Duration::from_secs(30), "support-routing", async || {
+        routing
+            .get_opt("support-routing")
+            .await
+            .ok()??
+            .data?
+            .remove("routes.json")
+    })
+    .await;
+    let routes: Value = serde_json::from_str(&routes).unwrap();
+    assert_eq!(routes["schemaVersion"], 1);
+    let want_slice = expected
+        .report
+        .config_maps
+        .iter()
+        .find(|c| c.metadata.namespace.as_deref() == Some("finance-support"))
+        .and_then(|c| c.data.clone())
+        .unwrap();
+    let slices: Api<ConfigMap> = Api::namespaced(admin.clone(), "finance-support");
+    eventually(
+        Duration::from_secs(30),
+        "finance-support/support-policy",
+        async || (slices.get_opt("support-policy").await.ok()??.data? == want_slice).then_some(()),
+    )
+    .await;
+    let events: Api<Event> = Api::namespaced(admin.clone(), "finance-support");
+    eventually(Duration::from_secs(30), "a Rejected event", async || {
+        events
+            .list(&ListParams::default())
+            .await
+            .ok()?
+            .items
+            .into_iter()
+            .find(|e| {
+                e.reason.as_deref() == Some("Rejected")
+                    && e.reporting_controller.as_deref() == Some("support-operator")
+            })
+    })
+    .await;
+    // The series the PrometheusRule's alerts sum: by workspace, severity, phase.
+    let metrics = op.get("/metrics").unwrap_or_default();
+    assert!(
+        metrics.lines().any(|l| l
+            .starts_with(r#"support_operator_tickets{workspace="finance",severity=""#)
+            && l.contains(r#"phase=""#)),
+        "support_operator_tickets{{workspace,severity,phase}} is exported:\n{metrics}"
+    );
+
+    // ---- What the ServiceAccount must not be able to do.
+    eprintln!("\n==== requests made with the chart's ServiceAccount token ({user})");
+    refused(
+        "list Secrets in the release namespace",
+        Api::<Secret>::namespaced(sa.clone(), NS)
+            .list(&ListParams::default())
+            .await,
+    );
+    refused(
+        "list Secrets in all namespaces",
+        Api::<Secret>::all(sa.clone())
+            .list(&ListParams::default())
+            .await,
+    );
+    refused(
+        "get Secret kube-system/any",
+        Api::<Secret>::namespaced(sa.clone(), "kube-system")
+            .get("any")
+            .await,
+    );
+    let sa_bindings: Api<RoleBinding> = Api::namespaced(sa.clone(), "finance-support");
+    // It may create and apply RoleBindings, so these are refused by RBAC's
+    // escalation check: it holds `bind` on the ticket roles only.
+    let escalation = "is attempting to grant RBAC permissions not currently held";
+    let message = refused(
+        "create RoleBinding finance-support/mallory -> ClusterRole cluster-admin (POST)",
+        sa_bindings
+            .create(
+                &PostParams::default(),
+                &rolebinding_to("mallory", "finance-support", "ClusterRole", "cluster-admin"),
+            )
+            .await,
+    );
+    assert!(message.contains(escalation), "{message}");
+    let apply = PatchParams::apply("support-operator").force();
+    let message = refused(
+        "apply RoleBinding finance-support/mallory -> ClusterRole cluster-admin (server-side apply, the verb it holds)",
+        sa_bindings
+            .patch(
+                "mallory",
+                &apply,
+                &Patch::Apply(rolebinding_to(
+                    "mallory",
+                    "finance-support",
+                    "ClusterRole",
+                    "cluster-admin",
+                )),
+            )
+            .await,
+    );
+    assert!(message.contains(escalation), "{message}");
+    let message = refused(
+        "apply RoleBinding finance-support/mallory -> ClusterRole edit (a ClusterRole other than the three)",
+        sa_bindings
+            .patch(
+                "mallory",
+                &apply,
+                &Patch::Apply(rolebinding_to(
+                    "mallory",
+                    "finance-support",
+                    "ClusterRole",
+                    "edit",
+                )),
+            )
+            .await,
+    );
+    assert!(message.contains(escalation), "{message}");
+    refused(
+        "apply RoleBinding finance-support/mallory -> ClusterRole admin (aggregates the ticket roles, and far more)",
+        sa_bindings
+            .patch(
+                "mallory",
+                &apply,
+                &Patch::Apply(rolebinding_to(
+                    "mallory",
+                    "finance-support",
+                    "ClusterRole",
+                    "admin",
+                )),
+            )
+            .await,
+    );
+    let crb: ClusterRoleBinding = serde_json::from_value(json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": "mallory"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "mallory@contoso.com"}],
+    }))
+    .unwrap();
+    refused(
+        "apply ClusterRoleBinding mallory -> cluster-admin",
+        Api::<ClusterRoleBinding>::all(sa.clone())
+            .patch("mallory", &apply, &Patch::Apply(crb))
+            .await,
+    );
+    refused(
+        "apply ClusterRole mallory (new rules)",
+        Api::<ClusterRole>::all(sa.clone())
+            .patch(
+                "mallory",
+                &apply,
+                &Patch::Apply(
+                    json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                    "metadata": {"name": "mallory"}, "rules": []}),
+                ),
+            )
+            .await,
+    );
+    refused(
+        "patch ConfigMap finance-support/kube-root-ca.crt (not support-policy)",
+        Api::<ConfigMap>::namespaced(sa.clone(), "finance-support")
+            .patch(
+                "kube-root-ca.crt",
+                &apply,
+                &Patch::Apply(json!({"apiVersion": "v1", "kind": "ConfigMap",
+                    "metadata": {"name": "kube-root-ca.crt"}, "data": {"x": "y"}})),
+            )
+            .await,
+    );
+    // `create` on ConfigMaps is granted by name (support-policy) only: a
+    // server-side apply that would create another name is refused, and so
+    // is a POST, whose authorization carries no name at all.
+    let cm = |name: &str| json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"x": "y"}});
+    refused(
+        "apply ConfigMap finance-support/mallory (a new name, not support-policy)",
+        Api::<ConfigMap>::namespaced(sa.clone(), "finance-support")
+            .patch("mallory", &apply, &Patch::Apply(cm("mallory")))
+            .await,
+    );
+    refused(
+        "create ConfigMap finance-support/mallory (POST)",
+        Api::<ConfigMap>::namespaced(sa.clone(), "finance-support")
+            .create(
+                &PostParams::default(),
+                &serde_json::from_value(cm("mallory")).unwrap(),
+            )
+            .await,
+    );
+    refused(
+        "delete Namespace finance-support",
+        Api::<Namespace>::all(sa.clone())
+            .delete("finance-support", &DeleteParams::default())
+            .await,
+    );
+    refused(
+        "patch Ticket spec finance-support/payments-down-no-commitment",
+        Api::<Ticket>::namespaced(sa.clone(), "finance-support")
+            .patch(
+                "payments-down-no-commitment",
+                &PatchParams::default(),
+                &Patch::Merge(json!({"spec": {"severity": "C"}})),
+            )
+            .await,
+    );
+    refused(
+        "get Lease support-operator/someone-else",
+        Api::<Lease>::namespaced(sa.clone(), NS)
+            .get("someone-else")
+            .await,
+    );
+    // The control: the roles it may bind, it can bind.
+    sa_bindings
+        .patch(
+            "chart-test-control",
+            &apply,
+            &Patch::Apply(rolebinding_to(
+                "chart-test-control",
+                "finance-support",
+                "ClusterRole",
+                TICKET_ROLES[0],
+            )),
+        )
+        .await
+        .expect("binding a ticket role is allowed");
+    sa_bindings
+        .delete("chart-test-control", &DeleteParams::default())
+        .await
+        .expect("deleting the binding is allowed");
+    eprintln!(
+        "  allowed  apply RoleBinding finance-support/chart-test-control -> {} (and delete it)",
+        TICKET_ROLES[0]
+    );
+
+    // Nothing the operator did was forbidden.
+    let log = std::fs::read_to_string(&op.log).unwrap();
+    let forbidden: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("Forbidden") || l.contains("forbidden") || l.contains(" 403"))
+        .collect();
+    assert!(
+        forbidden.is_empty(),
+        "the operator hit refusals:\n{}",
+        forbidden.join("\n")
+    );
+    drop(op);
+
+    // ---- helm upgrade: a changed value; tickets and CRDs stay.
+    let tickets: Api<Ticket> = Api::all(admin.clone());
+    let count = tickets
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .len();
+    assert_eq!(count, manifests.tickets.len());
+    let out = helm_ok(
+        cp,
+        &[
+            "upgrade",
+            RELEASE,
+            chart,
+            "--namespace",
+            NS,
+            "--reuse-values",
+            "--set",
+            "replicaCount=3",
+            "--set",
+            "operator.ticketConcurrency=4",
+        ],
+    );
+    eprintln!("helm upgrade:\n{out}");
+    let deployment = deployments.get(RELEASE).await.unwrap();
+    let spec = deployment.spec.unwrap();
+    assert_eq!(spec.replicas, Some(3));
+    let args = spec.template.spec.unwrap().containers[0]
+        .args
+        .clone()
+        .unwrap();
+    assert!(
+        args.contains(&"--ticket-concurrency=4".to_string()),
+        "{args:?}"
+    );
+    let crds: Api<CustomResourceDefinition> = Api::all(admin.clone());
+    let ours = |list: Vec<CustomResourceDefinition>| {
+        list.into_iter()
+            .filter(|c| c.spec.group == "supportpolicy.dev")
+            .count()
+    };
+    assert_eq!(
+        ours(crds.list(&ListParams::default()).await.unwrap().items),
+        4
+    );
+    let after = tickets.list(&ListParams::default()).await.unwrap().items;
+    assert_eq!(after.len(), count);
+    assert!(
+        after.iter().all(|t| t.status.is_some()),
+        "statuses survive the upgrade"
+    );
+    // Handing the CRDs over to someone else (crds.install=false) keeps them too.
+    let out = helm_ok(
+        cp,
+        &[
+            "upgrade",
+            RELEASE,
+            chart,
+            "--namespace",
+            NS,
+            "--reuse-values",
+            "--set",
+            "crds.install=false",
+        ],
+    );
+    assert!(out.contains("REVISION: 3"), "{out}");
+    assert_eq!(
+        ours(crds.list(&ListParams::default()).await.unwrap().items),
+        4
+    );
+    assert_eq!(
+        tickets
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        count
+    );
+    let out = helm_ok(
+        cp,
+        &[
+            "upgrade",
+            RELEASE,
+            chart,
+            "--namespace",
+            NS,
+            "--reuse-values",
+            "--set",
+            "crds.install=true",
+        ],
+    );
+    assert!(out.contains("REVISION: 4"), "{out}");
+
+    // ---- helm uninstall: the operator's objects go; CRDs and tickets stay.
+    let out = helm_ok(cp, &["uninstall", RELEASE, "--namespace", NS]);
+    eprintln!("helm uninstall:\n{out}");
+    assert_eq!(
+        ours(crds.list(&ListParams::default()).await.unwrap().items),
+        4
+    );
+    let after = tickets.list(&ListParams::default()).await.unwrap().items;
+    assert_eq!(after.len(), count, "tickets survive helm uninstall");
+    assert!(after.iter().all(|t| t.status.is_some()));
+    let roles: Api<ClusterRole> = Api::all(admin.clone());
+    eventually(
+        Duration::from_secs(30),
+        "the chart's objects to go",
+        async || {
+            let gone = deployments.get_opt(RELEASE).await.ok()?.is_none()
+                && Api::<ServiceAccount>::namespaced(admin.clone(), NS)
+                    .get_opt(RELEASE)
+                    .await
+                    .ok()?
+                    .is_none()
+                && roles.get_opt(RELEASE).await.ok()?.is_none()
+                && roles.get_opt(TICKET_ROLES[1]).await.ok()?.is_none();
+            gone.then_some(())
+        },
+    )
+    .await;
+
+    // ---- And installed again over the kept CRDs (Helm adopts them).
+    let out = helm_ok(cp, &["install", RELEASE, chart, "--namespace", NS]);
+    assert!(out.contains("STATUS: deployed"), "{out}");
+    assert_eq!(
+        tickets
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        count
+    );
+    eprintln!(
+        "chart test in the cluster: {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+}
