@@ -212,6 +212,21 @@ fn print_out(text: &str) -> ExitCode {
     }
 }
 
+/// Writes `value` as pretty JSON and a newline to stdout, buffered, without
+/// building the whole text first; a closed pipe is not an error.
+fn print_json(value: &impl Serialize) -> ExitCode {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let written = serde_json::to_writer_pretty(&mut out, value)
+        .map_err(std::io::Error::from)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => fail(&format!("cannot write output: {e}")),
+    }
+}
+
 fn fail(message: &str) -> ExitCode {
     eprintln!("error: {message}");
     ExitCode::from(1)
@@ -287,10 +302,15 @@ fn run_evaluate(args: &EvaluateArgs) -> ExitCode {
     let now = args.now.unwrap_or_else(Timestamp::now);
     let evaluated = evaluate_manifests(&manifests, now, &args.operator_namespace);
     let text = match args.output {
-        Output::Json => match serde_json::to_string_pretty(&evaluated.report) {
-            Ok(s) => s + "\n",
-            Err(e) => return fail(&format!("cannot render JSON: {e}")),
-        },
+        // Streamed: at 100,000 tickets the document is ~200 MB, which a
+        // String would hold in memory all at once.
+        Output::Json => {
+            let code = print_json(&evaluated.report);
+            if code != ExitCode::SUCCESS {
+                return code;
+            }
+            String::new()
+        }
         Output::Yaml => match serde_saphyr::to_string(&evaluated.report) {
             Ok(s) => s,
             Err(e) => return fail(&format!("cannot render YAML: {e}")),
@@ -304,11 +324,17 @@ fn run_evaluate(args: &EvaluateArgs) -> ExitCode {
     for finding in &evaluated.findings {
         eprintln!("error: {finding}");
     }
-    if evaluated.findings.is_empty() {
+    let code = if evaluated.findings.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(2)
-    }
+    };
+    // The process ends right after this: freeing every ticket, status and
+    // string one by one took ~13% of the run at 100,000 tickets, and the
+    // system reclaims the memory at exit anyway.
+    std::mem::forget(evaluated);
+    std::mem::forget(manifests);
+    code
 }
 
 /// A person's view: one line per ticket, due time in local and UTC.

@@ -78,22 +78,30 @@ impl Manifests {
             if files.is_empty() {
                 return Err(ManifestError::Empty(path.display().to_string()));
             }
-            for file in files {
-                let name = file.display().to_string();
-                let len = std::fs::metadata(&file)
-                    .map_err(|source| ManifestError::Io {
-                        path: name.clone(),
-                        source,
-                    })?
-                    .len();
-                if len > MAX_FILE_BYTES {
-                    return Err(ManifestError::TooLarge { path: name });
+            // Files are parsed a few at a time on their own threads (YAML
+            // parsing is most of the cost of loading), then added in order,
+            // so the first error reported is still the first in file order
+            // and at most `threads` parsed files are held at once.
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+            for batch in files.chunks(threads) {
+                let parsed: Vec<Result<(String, Vec<Value>), ManifestError>> = if batch.len() == 1 {
+                    vec![parse_file(&batch[0])]
+                } else {
+                    std::thread::scope(|scope| {
+                        let handles: Vec<_> = batch
+                            .iter()
+                            .map(|file| scope.spawn(move || parse_file(file)))
+                            .collect();
+                        handles
+                            .into_iter()
+                            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                            .collect()
+                    })
+                };
+                for result in parsed {
+                    let (name, docs) = result?;
+                    out.add_docs(&name, docs)?;
                 }
-                let text = std::fs::read_to_string(&file).map_err(|source| ManifestError::Io {
-                    path: name.clone(),
-                    source,
-                })?;
-                out.add_str(&name, &text)?;
             }
         }
         Ok(out)
@@ -101,11 +109,11 @@ impl Manifests {
 
     /// Adds every document of one YAML (or JSON) stream.
     pub fn add_str(&mut self, path: &str, text: &str) -> Result<(), ManifestError> {
-        let docs: Vec<Value> =
-            serde_saphyr::from_multiple(text).map_err(|e| ManifestError::Syntax {
-                path: path.to_string(),
-                message: e.to_string(),
-            })?;
+        let docs = parse_docs(path, text)?;
+        self.add_docs(path, docs)
+    }
+
+    fn add_docs(&mut self, path: &str, docs: Vec<Value>) -> Result<(), ManifestError> {
         for (i, doc) in docs.into_iter().enumerate() {
             self.add_value(path, i + 1, doc)?;
         }
@@ -279,6 +287,33 @@ fn typed<T: DeserializeOwned>(path: &str, label: &str, value: Value) -> Result<T
             field: if field == "." { "(root)".into() } else { field },
             message: e.into_inner().to_string(),
         }
+    })
+}
+
+/// Reads and parses one file into its documents, refusing oversized files.
+fn parse_file(file: &Path) -> Result<(String, Vec<Value>), ManifestError> {
+    let name = file.display().to_string();
+    let len = std::fs::metadata(file)
+        .map_err(|source| ManifestError::Io {
+            path: name.clone(),
+            source,
+        })?
+        .len();
+    if len > MAX_FILE_BYTES {
+        return Err(ManifestError::TooLarge { path: name });
+    }
+    let text = std::fs::read_to_string(file).map_err(|source| ManifestError::Io {
+        path: name.clone(),
+        source,
+    })?;
+    let docs = parse_docs(&name, &text)?;
+    Ok((name, docs))
+}
+
+fn parse_docs(path: &str, text: &str) -> Result<Vec<Value>, ManifestError> {
+    serde_saphyr::from_multiple(text).map_err(|e| ManifestError::Syntax {
+        path: path.to_string(),
+        message: e.to_string(),
     })
 }
 
