@@ -838,21 +838,6 @@ fn refused<T: std::fmt::Debug>(what: &str, result: Result<T, kube::Error>) -> St
     }
 }
 
-fn strip_times(mut status: Value) -> Value {
-    if let Some(conditions) = status.get_mut("conditions").and_then(Value::as_array_mut) {
-        for c in conditions {
-            if let Some(o) = c.as_object_mut() {
-                o.remove("lastTransitionTime");
-                o.remove("observedGeneration");
-            }
-        }
-    }
-    if let Some(o) = status.as_object_mut() {
-        o.remove("observedGeneration");
-    }
-    status
-}
-
 fn rolebinding_to(name: &str, namespace: &str, kind: &str, role: &str) -> RoleBinding {
     serde_json::from_value(json!({
         "apiVersion": "rbac.authorization.k8s.io/v1",
@@ -1010,8 +995,8 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
                 .ok()
                 .flatten()
                 .and_then(|t| serde_json::to_value(t.status?).ok())
-                .map(strip_times);
-            let want = strip_times(serde_json::to_value(&report.status).unwrap());
+                .map(support::strip_times);
+            let want = support::strip_times(serde_json::to_value(&report.status).unwrap());
             if got.as_ref() != Some(&want) {
                 diffs.push(format!(
                     "{}/{}: cluster {got:?}\n  evaluate {want}",

@@ -194,21 +194,6 @@ fn ticket_yaml(name: &str, ns: &str, severity: &str, extra: &str) -> String {
     )
 }
 
-fn strip_times(mut status: Value) -> Value {
-    if let Some(conditions) = status.get_mut("conditions").and_then(Value::as_array_mut) {
-        for c in conditions {
-            if let Some(o) = c.as_object_mut() {
-                o.remove("lastTransitionTime");
-                o.remove("observedGeneration");
-            }
-        }
-    }
-    if let Some(o) = status.as_object_mut() {
-        o.remove("observedGeneration");
-    }
-    status
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn examples_get_the_status_evaluate_prints() {
     let cp = setup();
@@ -276,10 +261,10 @@ async fn examples_get_the_status_evaluate_prints() {
         let expected = support_operator::cli::evaluate_manifests(&manifests, now, OPERATOR_NS);
         let mut diffs = Vec::new();
         for report in &expected.report.tickets {
-            let want = strip_times(serde_json::to_value(&report.status).unwrap());
+            let want = support::strip_times(serde_json::to_value(&report.status).unwrap());
             let got = status_of(cp, &report.namespace, &report.name)
                 .await
-                .map(strip_times);
+                .map(support::strip_times);
             if got.as_ref() != Some(&want) {
                 diffs.push(format!(
                     "{}/{}:\n  cluster:  {}\n  evaluate: {}",

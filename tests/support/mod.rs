@@ -259,3 +259,24 @@ fn log_tails(dir: &Path) -> String {
     }
     out
 }
+
+/// A ticket status without what depends on when or how often it was written
+/// (transition times, observed generations), for comparing the cluster's
+/// status with `evaluate`'s.
+pub fn strip_times(mut status: serde_json::Value) -> serde_json::Value {
+    if let Some(conditions) = status
+        .get_mut("conditions")
+        .and_then(serde_json::Value::as_array_mut)
+    {
+        for c in conditions {
+            if let Some(o) = c.as_object_mut() {
+                o.remove("lastTransitionTime");
+                o.remove("observedGeneration");
+            }
+        }
+    }
+    if let Some(o) = status.as_object_mut() {
+        o.remove("observedGeneration");
+    }
+    status
+}
