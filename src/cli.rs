@@ -300,7 +300,7 @@ pub fn evaluate_manifests(
     let table = routing::compile(&catalog, &manifests.policies);
     let config_maps = routing::config_maps(&table, &catalog, operator_namespace);
     Evaluated {
-        findings: manifests.findings(&catalog),
+        findings: manifests.findings(&catalog, operator_namespace),
         report: Report {
             tickets: reports,
             config_maps,
@@ -358,7 +358,7 @@ fn evaluate_json(manifests: &Manifests, now: Timestamp, operator_namespace: &str
     if code != ExitCode::SUCCESS {
         return code;
     }
-    findings_exit(&manifests.findings(&catalog))
+    findings_exit(&manifests.findings(&catalog, operator_namespace))
 }
 
 /// Prints findings to stderr: exit 2 if there are any.

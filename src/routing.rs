@@ -500,7 +500,9 @@ pub fn config_maps(
         }
     }
     for (name, ws) in &catalog.workspaces {
-        if catalog.namespace_taken_by(ws).is_some() {
+        if catalog.namespace_taken_by(ws).is_some()
+            || Catalog::namespace_protected(&ws.spec.namespace, operator_namespace)
+        {
             continue;
         }
         let slice = table.for_workspace(name);

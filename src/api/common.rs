@@ -87,3 +87,10 @@ pub const LANGUAGE_RE: &str = r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$";
 pub const NAME_RE: &str = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$";
 /// CEL: a namespace name (DNS label).
 pub const NAMESPACE_RE: &str = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+
+/// Instants the operator can compute with: RFC 3339, at most nine
+/// fractional digits, a year before 9999. The API server's `date-time`
+/// accepts more (`9999-12-31T23:59:59Z`, twelve fractional digits), and one
+/// such object would make every list of its kind fail to decode in the
+/// operator, stalling all tickets: it is refused at the door instead.
+pub const INSTANT_PATTERN: &str = r"^([0-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})$";

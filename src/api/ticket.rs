@@ -76,9 +76,11 @@ pub struct TicketSpec {
     pub product_stage: Option<ProductStage>,
     /// Clock start; creationTimestamp if absent (imports, migrations).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(super::common::INSTANT_PATTERN))]
     pub opened_at: Option<Time>,
     /// Set by the help desk when it first responds: stops the response clock.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(super::common::INSTANT_PATTERN))]
     pub first_response_at: Option<Time>,
     /// Clock stopped, e.g. awaiting the customer.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -105,8 +107,10 @@ pub enum ProductStage {
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("!has(self.to) || self.to > self.from").message("a pause's to must be after its from"))]
 pub struct Pause {
+    #[schemars(pattern(super::common::INSTANT_PATTERN))]
     pub from: Time,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(super::common::INSTANT_PATTERN))]
     pub to: Option<Time>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 128))]
@@ -125,6 +129,7 @@ pub struct OnBehalfOf {
 pub struct ReopenOf {
     #[schemars(length(min = 1, max = 253))]
     pub name: String,
+    #[schemars(pattern(super::common::INSTANT_PATTERN))]
     pub closed_at: Time,
     #[serde(default)]
     pub same_environment: bool,

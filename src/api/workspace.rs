@@ -88,6 +88,7 @@ pub struct DelegatedAdmin {
     pub roles: Vec<String>,
     /// Absent: never expires.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(super::common::INSTANT_PATTERN))]
     pub expires_at: Option<Time>,
 }
 

@@ -3,6 +3,7 @@
 //! the pure core ([`crate::deadline`], [`crate::routing`]).
 
 pub mod conditions;
+pub mod errors;
 pub mod readiness;
 pub mod routing;
 pub mod ticket;
@@ -45,6 +46,20 @@ pub enum Error {
 }
 
 impl Error {
+    /// What a person reads in a condition or Event: the API server's own
+    /// message rather than the client's debug dump of it.
+    pub fn message(&self) -> String {
+        match self {
+            Error::Kube(kube::Error::Api(status)) => {
+                format!(
+                    "the API server refused: {} (HTTP {})",
+                    status.message, status.code
+                )
+            }
+            other => other.to_string(),
+        }
+    }
+
     /// A CamelCase reason for metrics, conditions and Events.
     pub fn reason(&self) -> &'static str {
         match self {
@@ -96,19 +111,22 @@ pub struct Context {
 }
 
 impl Context {
-    /// Exponential backoff per object: 1 s, 2 s, 4 s … 5 min; reset on success.
-    fn backoff(&self, key: String) -> Duration {
+    /// Exponential backoff per object: 1 s, 2 s, 4 s … 5 min; reset on
+    /// success. Also returns which failure in a row this is.
+    fn backoff(&self, key: String) -> (Duration, u32) {
         let Ok(mut failures) = self.failures.lock() else {
-            return Duration::from_secs(5);
+            return (Duration::from_secs(5), 1);
         };
         let n = failures.entry(key).or_insert(0);
         *n = n.saturating_add(1);
-        Duration::from_secs(1u64 << (*n - 1).min(8)).min(Duration::from_secs(300))
+        (backoff_delay(*n), *n)
     }
 
-    fn succeeded(&self, key: &str) {
-        if let Ok(mut failures) = self.failures.lock() {
-            failures.remove(key);
+    /// Forgets an object's failures; whether there were any.
+    fn succeeded(&self, key: &str) -> bool {
+        match self.failures.lock() {
+            Ok(mut failures) => failures.remove(key).is_some(),
+            Err(_) => false,
         }
     }
 }
@@ -127,14 +145,26 @@ pub fn requeue_at(next: Option<Timestamp>, now: Timestamp) -> Action {
     }
 }
 
-fn error_policy<K: Resource<DynamicType = ()>>(
+/// The delay before the `n`th retry in a row (n ≥ 1): 1 s doubling to 5 min.
+pub fn backoff_delay(n: u32) -> Duration {
+    Duration::from_secs(1u64 << n.saturating_sub(1).min(9)).min(Duration::from_secs(300))
+}
+
+/// Per-object backoff, and the error made visible on the object: an Event
+/// each time (the recorder folds repeats into a series) and the `Reconciled`
+/// condition at the first failure of a run (see [`errors`]).
+fn error_policy<K: Resource<DynamicType = ()> + Send + Sync + 'static>(
     controller: &'static str,
 ) -> impl Fn(Arc<K>, &Error, Arc<Context>) -> Action {
     move |obj, error, ctx| {
         let key = format!("{controller}/{}", ObjectRef::from(obj.as_ref()));
-        ctx.metrics.error(controller, error.reason());
-        let delay = ctx.backoff(key.clone());
-        tracing::warn!(%controller, object = %key, error = %error, retry_in = ?delay, "reconcile failed");
+        let reason = error.reason();
+        ctx.metrics.error(controller, reason);
+        let (delay, attempt) = ctx.backoff(key.clone());
+        tracing::warn!(%controller, object = %key, error = %error, attempt, retry_in = ?delay, "reconcile failed");
+        if attempt == 1 || attempt.is_power_of_two() {
+            tokio::spawn(errors::surface(ctx, obj, reason, error.message()));
+        }
         Action::requeue(delay)
     }
 }
@@ -299,14 +329,7 @@ async fn controllers(
             error_policy(ticket::CONTROLLER),
             ctx.clone(),
         )
-        .for_each(|result| {
-            let ctx = ctx.clone();
-            async move {
-                if let Ok((obj, _)) = result {
-                    ctx.succeeded(&format!("{}/{obj}", ticket::CONTROLLER));
-                }
-            }
-        });
+        .for_each(|result| errors::settle(ctx.clone(), ticket::CONTROLLER, result));
 
     let workspace_controller =
         workspace::controller(ctx.clone(), receivers.workspaces, shutdown.clone());

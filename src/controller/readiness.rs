@@ -14,7 +14,7 @@ use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 
 use super::conditions::condition;
-use super::{Context, Error, Shutdown, error_policy};
+use super::{Context, Error, Shutdown, error_policy, errors};
 use crate::api::{API_VERSION, SlaPolicy, SlaPolicyStatus, SupportTier, SupportTierStatus};
 
 pub const FIELD_MANAGER: &str = "support-operator";
@@ -28,8 +28,8 @@ pub async fn policy_controller(
     Controller::for_stream(idle, ctx.world.policies.clone())
         .reconcile_on(triggers)
         .graceful_shutdown_on(shutdown.wait())
-        .run(reconcile_policy, error_policy("slapolicy"), ctx)
-        .for_each(|_| async {})
+        .run(reconcile_policy, error_policy("slapolicy"), ctx.clone())
+        .for_each(|result| errors::settle(ctx.clone(), "slapolicy", result))
         .await;
 }
 
@@ -42,8 +42,8 @@ pub async fn tier_controller(
     Controller::for_stream(idle, ctx.world.tiers.clone())
         .reconcile_on(triggers)
         .graceful_shutdown_on(shutdown.wait())
-        .run(reconcile_tier, error_policy("supporttier"), ctx)
-        .for_each(|_| async {})
+        .run(reconcile_tier, error_policy("supporttier"), ctx.clone())
+        .for_each(|result| errors::settle(ctx.clone(), "supporttier", result))
         .await;
 }
 

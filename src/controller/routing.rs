@@ -5,7 +5,6 @@
 //! ConfigMaps are written by server-side apply only when their data changed,
 //! never over one the operator does not own, and stale shards are removed.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -83,18 +82,14 @@ async fn publish_once(ctx: &Context) -> Result<(), Error> {
     let table = routing::compile(&catalog, &policies);
     let maps = routing::config_maps(&table, &catalog, &ctx.settings.namespace);
     let operator_ns = ctx.settings.namespace.as_str();
-    // Workspace slices, keyed by namespace, to know whose they are.
-    let owners: BTreeMap<&str, &str> = catalog
-        .workspaces
-        .iter()
-        .map(|(name, ws)| (ws.spec.namespace.as_str(), name.as_str()))
-        .collect();
+
     for mut cm in maps {
         let namespace = cm.metadata.namespace.clone().unwrap_or_default();
         let name = cm.metadata.name.clone().unwrap_or_default();
         let workspace = (name == POLICY_CONFIGMAP)
-            .then(|| owners.get(namespace.as_str()).copied())
-            .flatten();
+            .then(|| catalog.workspace_for_namespace(&namespace))
+            .flatten()
+            .and_then(|w| w.metadata.name.as_deref());
         if let Some(ws) = workspace.and_then(|w| ctx.world.workspaces.get(&ObjectRef::new(w))) {
             cm.metadata.owner_references = ws.controller_owner_ref(&()).map(|o| vec![o]);
         }

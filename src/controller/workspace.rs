@@ -21,10 +21,11 @@ use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 
 use super::conditions::condition;
-use super::{Context, Error, Shutdown, error_policy, requeue_at};
+use super::{Context, Error, Shutdown, error_policy, errors, requeue_at};
 use crate::api::common::{Subject, SubjectKind};
 use crate::api::workspace::{Provider, RejectedSubject, SUPPORT_ADMIN_ROLE};
 use crate::api::{API_VERSION, Workspace, WorkspaceSpec, WorkspaceStatus};
+use crate::deadline::Catalog;
 use crate::deadline::catalog::allows_personal_accounts;
 use crate::routing::MANAGED_BY;
 
@@ -37,8 +38,6 @@ pub const WORKSPACE_LABEL: &str = "supportpolicy.dev/workspace";
 pub const ROLE_VIEWER: &str = "support-operator:ticket-viewer";
 pub const ROLE_EDITOR: &str = "support-operator:ticket-editor";
 pub const ROLE_ADMIN: &str = "support-operator:workspace-admin";
-/// Namespaces no workspace may take.
-const PROTECTED: [&str; 4] = ["kube-system", "kube-public", "kube-node-lease", "default"];
 
 pub async fn controller(
     ctx: Arc<Context>,
@@ -55,9 +54,12 @@ pub async fn controller(
     let idle = futures::stream::pending::<Result<Workspace, watcher::Error>>();
     Controller::for_stream(idle, ctx.world.workspaces.clone())
         .reconcile_on(triggers)
+        // Namespaces by the workspace label alone, not the managed-by one:
+        // labelling an existing namespace for a workspace is how a person
+        // lets it be adopted, and that must wake the refused workspace.
         .watches(
             Api::<Namespace>::all(ctx.client.clone()),
-            watcher::Config::default().labels(&selector),
+            watcher::Config::default().labels(WORKSPACE_LABEL),
             move |ns| by_label(&ns.metadata),
         )
         .watches(
@@ -66,8 +68,8 @@ pub async fn controller(
             move |rb| by_label(&rb.metadata),
         )
         .graceful_shutdown_on(shutdown.wait())
-        .run(reconcile, error_policy(CONTROLLER), ctx)
-        .for_each(|_| async {})
+        .run(reconcile, error_policy(CONTROLLER), ctx.clone())
+        .for_each(|result| errors::settle(ctx.clone(), CONTROLLER, result))
         .await;
 }
 
@@ -78,6 +80,24 @@ struct Verdict {
     message: String,
     next_expiry: Option<Timestamp>,
     rejected: Vec<RejectedSubject>,
+}
+
+/// `spec.tier` or an `allowedTiers` entry naming no SupportTier (the same
+/// finding `evaluate` reports).
+fn unknown_tier(ws: &Workspace, catalog: &Catalog) -> Option<String> {
+    if !catalog.tiers.contains_key(&ws.spec.tier) {
+        return Some(format!(
+            "spec.tier: no SupportTier named {:?}",
+            ws.spec.tier
+        ));
+    }
+    ws.spec
+        .allowed_tiers
+        .iter()
+        .flatten()
+        .enumerate()
+        .find(|(_, t)| !catalog.tiers.contains_key(*t))
+        .map(|(i, t)| format!("spec.allowedTiers[{i}]: no SupportTier named {t:?}"))
 }
 
 async fn reconcile(ws: Arc<Workspace>, ctx: Arc<Context>) -> Result<Action, Error> {
@@ -92,9 +112,7 @@ async fn reconcile(ws: Arc<Workspace>, ctx: Arc<Context>) -> Result<Action, Erro
                 ws.spec.namespace
             ),
         )
-    } else if PROTECTED.contains(&ws.spec.namespace.as_str())
-        || ws.spec.namespace == ctx.settings.namespace
-    {
+    } else if Catalog::namespace_protected(&ws.spec.namespace, &ctx.settings.namespace) {
         refused(
             "NamespaceProtected",
             format!("namespace {:?} cannot hold a workspace", ws.spec.namespace),
@@ -102,7 +120,17 @@ async fn reconcile(ws: Arc<Workspace>, ctx: Arc<Context>) -> Result<Action, Erro
     } else {
         match ensure_namespace(&ws, &ctx).await? {
             Some(problem) => refused("NamespaceNotManaged", problem),
-            None => bind(&ws, &ctx, now).await?,
+            // Access does not depend on the tier, so members keep it while
+            // a tier is missing; the workspace is not Ready until it exists.
+            None => match unknown_tier(&ws, &catalog) {
+                Some(problem) => Verdict {
+                    ready: false,
+                    reason: "UnknownTier".into(),
+                    message: problem,
+                    ..bind(&ws, &ctx, now).await?
+                },
+                None => bind(&ws, &ctx, now).await?,
+            },
         }
     };
     let (open, at_risk, breached) = ctx.world.counts(&ws.spec.namespace);

@@ -120,7 +120,16 @@ pub struct World {
     /// Last generation (and, for workspaces, namespace) seen per `Kind/name`:
     /// status-only updates are not changes.
     generations: Mutex<HashMap<String, Seen>>,
+    /// Workspaces whose counts moved and whose reconcile is already coming.
+    counts_pending: Arc<Mutex<std::collections::HashSet<String>>>,
 }
+
+/// At most one count-driven reconcile per workspace in this time: a burst
+/// of tickets moves a workspace's counts thousands of times, and each
+/// reconcile reads its namespace and bindings (hack/scale-operator measured
+/// two API requests per ticket from this before it was throttled). Unlike a
+/// debounce, a steady stream of tickets cannot postpone it indefinitely.
+pub const COUNTS_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// What was last seen of an object: its generation and, for a workspace, its namespace.
 type Seen = (Option<i64>, Option<String>);
@@ -167,6 +176,7 @@ impl World {
             version: AtomicU64::new(1),
             catalog: Mutex::new((0, Arc::new(Catalog::default()))),
             generations: Mutex::new(HashMap::new()),
+            counts_pending: Arc::default(),
             workspace_deleted: Notify::new(),
             routing: Mutex::new(HashMap::new()),
         };
@@ -374,11 +384,28 @@ impl World {
     /// A ticket changed phase or came or went: its workspace's counts move.
     pub fn ticket_moved(&self, namespace: &str) {
         let catalog = self.catalog();
-        if let Some(ws) = catalog.workspace_for_namespace(namespace) {
-            let _ = self
-                .triggers
-                .workspaces
-                .unbounded_send(ObjectRef::from(ws.as_ref()));
+        let Some(ws) = catalog.workspace_for_namespace(namespace) else {
+            return;
+        };
+        let target = ObjectRef::from(ws.as_ref());
+        let sender = self.triggers.workspaces.clone();
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            let _ = sender.unbounded_send(target);
+            return;
+        };
+        let newly = match self.counts_pending.lock() {
+            Ok(mut pending) => pending.insert(target.name.clone()),
+            Err(_) => true,
+        };
+        if newly {
+            let pending = self.counts_pending.clone();
+            runtime.spawn(async move {
+                tokio::time::sleep(COUNTS_INTERVAL).await;
+                if let Ok(mut pending) = pending.lock() {
+                    pending.remove(&target.name);
+                }
+                let _ = sender.unbounded_send(target);
+            });
         }
     }
 

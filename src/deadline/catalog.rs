@@ -323,6 +323,11 @@ pub fn allows_personal_accounts(spec: &WorkspaceSpec) -> bool {
         .unwrap_or(spec.agreement != Some(Agreement::Unified))
 }
 
+/// Namespaces no workspace may take: granting or publishing there would
+/// reach into the cluster's own machinery.
+pub const PROTECTED_NAMESPACES: [&str; 4] =
+    ["kube-system", "kube-public", "kube-node-lease", "default"];
+
 /// Everything tickets are judged against: one consistent snapshot.
 #[derive(Debug, Default)]
 pub struct Catalog {
@@ -374,6 +379,12 @@ impl Catalog {
         self.by_namespace
             .get(namespace)
             .and_then(|name| self.workspaces.get(name))
+    }
+
+    /// Whether a workspace may hold this namespace at all: never the
+    /// cluster's own namespaces, nor the operator's.
+    pub fn namespace_protected(namespace: &str, operator_namespace: &str) -> bool {
+        PROTECTED_NAMESPACES.contains(&namespace) || namespace == operator_namespace
     }
 
     /// The workspace that holds this one's namespace, when it is another one.

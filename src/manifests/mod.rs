@@ -287,7 +287,11 @@ fn yaml_options() -> serde_saphyr::Options {
 /// The documents of one stream, parsed straight into the resources; on any
 /// problem, parsed again the slow way for a message naming object and field.
 fn parse_docs(path: &str, text: &str) -> Result<Vec<Doc>, ManifestError> {
-    match serde_saphyr::from_multiple_with_options::<Doc>(text, yaml_options()) {
+    // `no_schema`: an unquoted `75` or `no` is a number or a boolean, as it
+    // is to kubectl; the fast path must not take it for a string field.
+    let mut strict = yaml_options();
+    strict.no_schema = true;
+    match serde_saphyr::from_multiple_with_options::<Doc>(text, strict) {
         Ok(docs) if !docs.iter().any(Doc::refused) => Ok(docs),
         fast => {
             let slow = slow_docs(path, text)?;
@@ -448,7 +452,9 @@ impl fmt::Display for Finding {
 
 impl Manifests {
     /// Every dangling reference and not-Ready object, in file order.
-    pub fn findings(&self, catalog: &Catalog) -> Vec<Finding> {
+    /// `operator_namespace` is where the operator runs: no workspace may
+    /// hold it.
+    pub fn findings(&self, catalog: &Catalog, operator_namespace: &str) -> Vec<Finding> {
         let mut out = Vec::new();
         let mut push = |kind: &str, meta: &ObjectMeta, field: String, message: String| {
             out.push(Finding {
@@ -522,6 +528,14 @@ impl Manifests {
                         format!("no SupportTier named {t:?}"),
                     );
                 }
+            }
+            if Catalog::namespace_protected(&w.spec.namespace, operator_namespace) {
+                push(
+                    "Workspace",
+                    &w.metadata,
+                    "spec.namespace".into(),
+                    format!("namespace {:?} cannot hold a workspace", w.spec.namespace),
+                );
             }
             if let Some(owner) = catalog.namespace_taken_by(w) {
                 push(
@@ -604,6 +618,34 @@ mod tests {
         b.add_str("b.yaml", reordered).expect("kind last");
         assert_eq!(as_json(&a), as_json(&b));
         assert_eq!(b.tickets[0].spec.severity, "B");
+    }
+
+    /// kubectl reads an unquoted `75` as a number and `no` as a boolean,
+    /// and the API server refuses them for string fields; so does evaluate.
+    #[test]
+    fn unquoted_numbers_and_booleans_are_not_strings() {
+        for (from, to, found) in [
+            ("severity: B", "severity: no", "boolean"),
+            ("title: x", "title: 12345", "integer"),
+            ("title: x", "title: 1.5", "floating point"),
+        ] {
+            let err = Manifests::default()
+                .add_str("typed.yaml", &TICKET.replace(from, to))
+                .expect_err(to);
+            let text = err.to_string();
+            assert!(
+                text.starts_with("typed.yaml: Ticket t: field spec.") && text.contains(found),
+                "{to}: {text}"
+            );
+        }
+        let mut quoted = Manifests::default();
+        quoted
+            .add_str(
+                "quoted.yaml",
+                &TICKET.replace("title: x", "title: \"12345\""),
+            )
+            .expect("a quoted number is a string");
+        assert_eq!(quoted.tickets[0].spec.title, "12345");
     }
 
     #[test]

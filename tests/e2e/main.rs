@@ -654,3 +654,159 @@ async fn health_get(path: &str) -> String {
     let op = OPERATOR.get().expect("setup started the operator");
     op.get(path).unwrap_or_default()
 }
+
+/// A ticket whose status the API server refuses (a ValidatingAdmissionPolicy
+/// stands in for any persistent write failure): it backs off alone, the
+/// failure is visible as a Warning Event with the reason and a
+/// `Reconciled=False` condition, its neighbours are served meanwhile, and
+/// once the cause is gone the status lands and the condition is removed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_ticket_shows_its_error_backs_off_alone_and_recovers() {
+    let cp = setup();
+    let m = model(cp, "poison", "1h", "");
+    wait_namespace(cp, &m.namespace).await;
+    let policy = ControlPlane::unique_name("refuse-phase");
+    // Refuses any write that gives a labelled ticket a phase: the operator's
+    // status writes fail, the condition-only write of the error does not.
+    apply_ok(
+        cp,
+        &format!(
+            r#"apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {{name: {policy}}}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules:
+    - apiGroups: [supportpolicy.dev]
+      apiVersions: ["*"]
+      operations: [UPDATE]
+      resources: [tickets/status]
+  validations:
+  - expression: "!has(object.metadata.labels) || !('poison' in object.metadata.labels) || !has(object.status) || !has(object.status.phase)"
+    message: poisoned ticket
+    reason: Forbidden
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {{name: {policy}}}
+spec:
+  policyName: {policy}
+  validationActions: [Deny]
+  matchResources:
+    namespaceSelector:
+      matchLabels: {{kubernetes.io/metadata.name: {ns}}}
+"#,
+            ns = m.namespace
+        ),
+    );
+    // Policies take effect asynchronously; wait until a probe is refused.
+    let client = cp.client().await;
+    let tickets: Api<Ticket> = Api::namespaced(client.clone(), &m.namespace);
+    apply_ok(
+        cp,
+        &ticket_yaml("probe", &m.namespace, "A", "").replace(
+            "metadata: {name: probe,",
+            "metadata: {labels: {poison: \"true\"}, name: probe,",
+        ),
+    );
+    eventually(
+        Duration::from_secs(30),
+        "the policy to refuse",
+        async || {
+            let patch = json!({"status": {"phase": "Pending"}});
+            match tickets
+                .patch_status("probe", &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+            {
+                Err(kube::Error::Api(e)) if e.message.contains("poisoned ticket") => Some(()),
+                _ => None,
+            }
+        },
+    )
+    .await;
+
+    apply_ok(
+        cp,
+        &ticket_yaml("poisoned", &m.namespace, "A", "").replace(
+            "metadata: {name: poisoned,",
+            "metadata: {labels: {poison: \"true\"}, name: poisoned,",
+        ),
+    );
+    apply_ok(cp, &ticket_yaml("healthy", &m.namespace, "A", ""));
+
+    // The neighbour is served while the poisoned one fails.
+    eventually(
+        Duration::from_secs(30),
+        "the healthy ticket's status",
+        async || {
+            status_of(cp, &m.namespace, "healthy")
+                .await
+                .filter(|s| s["phase"].is_string())
+        },
+    )
+    .await;
+    let condition = eventually(Duration::from_secs(30), "Reconciled=False", async || {
+        let s = status_of(cp, &m.namespace, "poisoned").await?;
+        s["conditions"]
+            .as_array()?
+            .iter()
+            .find(|c| c["type"] == "Reconciled")
+            .cloned()
+    })
+    .await;
+    assert_eq!(condition["status"], "False", "{condition}");
+    assert_eq!(condition["reason"], "Forbidden", "{condition}");
+    assert!(
+        condition["message"].as_str().is_some_and(
+            |m| m.starts_with("the API server refused: ") && m.contains("poisoned ticket")
+        ),
+        "{condition}"
+    );
+    let status = status_of(cp, &m.namespace, "poisoned").await.unwrap();
+    assert!(
+        status.get("phase").is_none(),
+        "no phase was written: {status}"
+    );
+    let events: Api<k8s_openapi::api::events::v1::Event> =
+        Api::namespaced(client.clone(), &m.namespace);
+    let event = eventually(Duration::from_secs(30), "the Warning Event", async || {
+        events
+            .list(&Default::default())
+            .await
+            .ok()?
+            .items
+            .into_iter()
+            .find(|e| {
+                e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("poisoned")
+                    && e.reason.as_deref() == Some("Forbidden")
+            })
+    })
+    .await;
+    assert_eq!(event.type_.as_deref(), Some("Warning"));
+    assert!(
+        event
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("poisoned ticket")),
+        "{event:?}"
+    );
+
+    // The cause goes: the status lands and the condition is taken away.
+    kubectl_ok(cp, &["delete", "validatingadmissionpolicybinding", &policy]);
+    kubectl_ok(cp, &["delete", "validatingadmissionpolicy", &policy]);
+    let status = eventually(
+        Duration::from_secs(60),
+        "the status after recovery",
+        async || {
+            status_of(cp, &m.namespace, "poisoned").await.filter(|s| {
+                s["phase"].is_string()
+                    && !s["conditions"]
+                        .as_array()
+                        .is_some_and(|c| c.iter().any(|c| c["type"] == "Reconciled"))
+            })
+        },
+    )
+    .await;
+    assert_eq!(status["severity"], "A", "{status}");
+}
