@@ -30,7 +30,7 @@ pub async fn publish(ctx: Arc<Context>, shutdown: Shutdown) {
         Api::<ConfigMap>::all(ctx.client.clone()),
         watcher::Config::default().labels(&selector),
     )
-    .default_backoff()
+    .backoff(super::WatchBackoff::default())
     .touched_objects();
     let drift_dirty = dirty.clone();
     let drift_task = tokio::spawn(async move {

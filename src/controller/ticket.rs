@@ -5,9 +5,10 @@
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use kube::api::{Api, Patch, PatchParams};
+use k8s_openapi::api::events::v1 as events;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
+use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event, EventType};
 use kube::{Resource, ResourceExt};
 
 use super::{Context, Error, requeue_at};
@@ -42,6 +43,12 @@ pub async fn reconcile(ticket: Arc<Ticket>, ctx: Arc<Context>) -> Result<Action,
     let previous = ticket.status.as_ref();
     let eval = evaluate(&catalog, input, previous, now);
     if previous != Some(&eval.status) {
+        // Events first: were the process to die between the status write
+        // and its Events, the restarted operator would find the transition
+        // already in the cluster and never announce it. Announced first
+        // under names derived from the transition, a repeat is refused by
+        // the API server as AlreadyExists, so each is published once.
+        announce(&ticket, previous, &eval.status, &ctx).await;
         let api: Api<Ticket> = Api::namespaced(ctx.client.clone(), &namespace);
         let patch = serde_json::json!({
             "apiVersion": API_VERSION,
@@ -56,7 +63,7 @@ pub async fn reconcile(ticket: Arc<Ticket>, ctx: Arc<Context>) -> Result<Action,
         .await
         .map_err(Error::Kube)?;
         ctx.metrics.wrote(CONTROLLER);
-        announce(&ticket, previous, &eval.status, &eval.plan, &ctx).await;
+        observe_first_response(previous, &eval.status, &eval.plan, &ctx);
     }
     ctx.metrics.set_ticket(
         (namespace.clone(), name.clone()),
@@ -69,76 +76,20 @@ pub async fn reconcile(ticket: Arc<Ticket>, ctx: Arc<Context>) -> Result<Action,
     Ok(requeue_at(eval.next_change, now))
 }
 
-/// Events for the transitions a person would want to hear about, once each:
-/// they compare with the status the cluster held, so a restart repeats none.
-async fn announce(
-    ticket: &Ticket,
+/// The business seconds to the first response, once, when it is recorded.
+fn observe_first_response(
     before: Option<&TicketStatus>,
     after: &TicketStatus,
     plan: &Plan,
     ctx: &Context,
 ) {
-    let was = |f: &dyn Fn(&TicketStatus) -> bool| before.is_some_and(f);
-    let condition = |s: &TicketStatus, t: &str| {
+    let responded = |s: &TicketStatus| {
         s.conditions
             .iter()
-            .any(|c| c.type_ == t && c.status == "True")
+            .any(|c| c.type_ == "Responded" && c.status == "True")
     };
-    let message_of = |t: &str| {
-        after
-            .conditions
-            .iter()
-            .find(|c| c.type_ == t)
-            .map(|c| c.message.clone())
-            .unwrap_or_default()
-    };
-    let mut events: Vec<(EventType, &str, String)> = Vec::new();
-    if after.phase == Some(Phase::Rejected) && !was(&|s| s.phase == Some(Phase::Rejected)) {
-        events.push((EventType::Warning, "Rejected", message_of("Accepted")));
-    }
-    if after.downgrade.is_some() && !was(&|s| s.downgrade.is_some()) {
-        let from = after
-            .downgrade
-            .as_ref()
-            .map(|d| d.from.clone())
-            .unwrap_or_default();
-        events.push((
-            EventType::Normal,
-            "Downgraded",
-            format!(
-                "severity {} downgraded to {}: the customer is not available 24x7",
-                from,
-                after.severity.clone().unwrap_or_default()
-            ),
-        ));
-    }
-    if after.phase == Some(Phase::AtRisk) && !was(&|s| s.phase == Some(Phase::AtRisk)) {
-        events.push((EventType::Warning, "AtRisk", message_of("AtRisk")));
-    }
-    if condition(after, "Breached") && !was(&|s| condition(s, "Breached")) {
-        events.push((EventType::Warning, "Breached", message_of("Breached")));
-        let workspace = after.workspace.clone().unwrap_or_default();
-        ctx.metrics
-            .breaches
-            .get_or_create(&WorkspaceLabels { workspace })
-            .inc();
-    }
-    let level = |s: &TicketStatus| s.escalation.as_ref().map_or(0, |e| e.level);
-    if let Some(e) = &after.escalation
-        && e.level > before.map_or(0, level)
-        && e.level > 1
-    {
-        events.push((
-            EventType::Normal,
-            "Escalated",
-            format!(
-                "escalated to level {} ({:?}, queue {})",
-                e.level, e.support_type, e.queue
-            ),
-        ));
-    }
-    if condition(after, "Responded")
-        && !was(&|s| condition(s, "Responded"))
+    if responded(after)
+        && !before.is_some_and(responded)
         && let Some(seconds) = plan.business_seconds_to_response()
     {
         let workspace = after.workspace.clone().unwrap_or_default();
@@ -147,17 +98,168 @@ async fn announce(
             .get_or_create(&WorkspaceLabels { workspace })
             .observe(seconds as f64);
     }
-    let reference = ticket.object_ref(&());
-    for (type_, reason, note) in events {
-        let event = Event {
-            type_,
-            reason: reason.into(),
-            note: Some(note.chars().take(1000).collect()),
-            action: "Evaluate".into(),
-            secondary: None,
+}
+
+/// A transition worth an Event: its type, reason, note, and what identifies
+/// it (the instant or level it is about), from which the Event's name is
+/// derived.
+struct Transition {
+    type_: &'static str,
+    reason: &'static str,
+    note: String,
+    identity: String,
+}
+
+/// Events for the transitions a person would want to hear about, once each:
+/// they compare with the status the cluster held (so a restart repeats
+/// none), and each has a name derived from the ticket and the transition (so
+/// a repeat after a crash is refused as AlreadyExists).
+async fn announce(
+    ticket: &Ticket,
+    before: Option<&TicketStatus>,
+    after: &TicketStatus,
+    ctx: &Context,
+) {
+    let transitions = transitions(before, after);
+    if transitions.is_empty() {
+        return;
+    }
+    let namespace = ticket.namespace().unwrap_or_default();
+    let api: Api<events::Event> = Api::namespaced(ctx.client.clone(), &namespace);
+    let uid = ticket.uid().unwrap_or_default();
+    let now = Timestamp::now();
+    for t in transitions {
+        let event = events::Event {
+            metadata: ObjectMeta {
+                name: Some(event_name(&ticket.name_any(), &uid, t.reason, &t.identity)),
+                namespace: Some(namespace.clone()),
+                ..ObjectMeta::default()
+            },
+            event_time: Some(MicroTime(now)),
+            action: Some("Evaluate".into()),
+            reason: Some(t.reason.into()),
+            note: Some(t.note.chars().take(1000).collect()),
+            type_: Some(t.type_.into()),
+            regarding: Some(ticket.object_ref(&())),
+            reporting_controller: Some(REPORTING_CONTROLLER.into()),
+            reporting_instance: Some(ctx.settings.identity.clone()),
+            ..events::Event::default()
         };
-        if let Err(e) = ctx.recorder.publish(&event, &reference).await {
-            tracing::warn!(ticket = %ticket.name_any(), error = %e, "could not publish event");
+        match api.create(&PostParams::default(), &event).await {
+            Ok(_) => {
+                if t.reason == "Breached" {
+                    let workspace = after.workspace.clone().unwrap_or_default();
+                    ctx.metrics
+                        .breaches
+                        .get_or_create(&WorkspaceLabels { workspace })
+                        .inc();
+                }
+            }
+            Err(kube::Error::Api(e)) if e.code == 409 => {}
+            Err(e) => {
+                tracing::warn!(ticket = %ticket.name_any(), reason = t.reason, error = %e, "could not publish event");
+            }
         }
+    }
+}
+
+/// The `reportingController` of Events (as the kube Recorder's elsewhere).
+const REPORTING_CONTROLLER: &str = "support-operator";
+
+/// `<ticket>.<16 hex digits>`: FNV-1a over uid, reason and identity, so the
+/// same transition of the same ticket always has the same name.
+fn event_name(ticket: &str, uid: &str, reason: &str, identity: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in [uid, reason, identity].join("\0").bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    let prefix: String = ticket.chars().take(200).collect();
+    format!("{prefix}.{hash:016x}")
+}
+
+fn transitions(before: Option<&TicketStatus>, after: &TicketStatus) -> Vec<Transition> {
+    let was = |f: &dyn Fn(&TicketStatus) -> bool| before.is_some_and(f);
+    let condition = |s: &TicketStatus, t: &str| {
+        s.conditions
+            .iter()
+            .any(|c| c.type_ == t && c.status == "True")
+    };
+    let of = |t: &str| after.conditions.iter().find(|c| c.type_ == t);
+    let message_of = |t: &str| of(t).map(|c| c.message.clone()).unwrap_or_default();
+    let instant = |time: &Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>| {
+        time.as_ref().map(|t| t.0.to_string()).unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    if after.phase == Some(Phase::Rejected) && !was(&|s| s.phase == Some(Phase::Rejected)) {
+        out.push(Transition {
+            type_: "Warning",
+            reason: "Rejected",
+            note: message_of("Accepted"),
+            identity: of("Accepted").map(|c| c.reason.clone()).unwrap_or_default(),
+        });
+    }
+    if let Some(d) = &after.downgrade
+        && !was(&|s| s.downgrade.is_some())
+    {
+        out.push(Transition {
+            type_: "Normal",
+            reason: "Downgraded",
+            note: format!(
+                "severity {} downgraded to {}: the customer is not available 24x7",
+                d.from,
+                after.severity.clone().unwrap_or_default()
+            ),
+            identity: d.from.clone(),
+        });
+    }
+    if after.phase == Some(Phase::AtRisk) && !was(&|s| s.phase == Some(Phase::AtRisk)) {
+        out.push(Transition {
+            type_: "Warning",
+            reason: "AtRisk",
+            note: message_of("AtRisk"),
+            identity: instant(&after.at_risk_at),
+        });
+    }
+    if condition(after, "Breached") && !was(&|s| condition(s, "Breached")) {
+        out.push(Transition {
+            type_: "Warning",
+            reason: "Breached",
+            note: message_of("Breached"),
+            identity: instant(&after.response_due_at),
+        });
+    }
+    let level = |s: &TicketStatus| s.escalation.as_ref().map_or(0, |e| e.level);
+    if let Some(e) = &after.escalation
+        && e.level > before.map_or(0, level)
+        && e.level > 1
+    {
+        out.push(Transition {
+            type_: "Normal",
+            reason: "Escalated",
+            note: format!(
+                "escalated to level {} ({:?}, queue {})",
+                e.level, e.support_type, e.queue
+            ),
+            identity: e.level.to_string(),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::event_name;
+
+    #[test]
+    fn an_event_name_is_the_same_for_the_same_transition_and_only_for_it() {
+        let a = event_name("t", "uid-1", "Escalated", "2");
+        assert_eq!(a, event_name("t", "uid-1", "Escalated", "2"));
+        assert_ne!(a, event_name("t", "uid-1", "Escalated", "3"));
+        assert_ne!(a, event_name("t", "uid-2", "Escalated", "2"));
+        assert_ne!(a, event_name("t", "uid-1", "Breached", "2"));
+        let long = event_name(&"x".repeat(253), "uid", "Breached", "2026-11-23T11:00:00Z");
+        assert!(long.len() <= 253, "{}", long.len());
+        assert!(long.starts_with(&"x".repeat(200)));
     }
 }
