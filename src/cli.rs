@@ -484,7 +484,16 @@ pub fn table(evaluated: &Evaluated, now: Timestamp) -> String {
                     due.0.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
                 )
             }
-            (None, Plan::Accepted(a)) if a.sla.is_some() => ("never (paused)".into(), "-".into()),
+            // An open pause, or a calendar that reaches the target only
+            // beyond the 100-year horizon.
+            (None, Plan::Accepted(a)) if a.sla.is_some() => {
+                let why = if s.phase == Some(crate::api::Phase::Paused) {
+                    "never (paused)"
+                } else {
+                    "never"
+                };
+                (why.into(), "-".into())
+            }
             _ => ("-".into(), "-".into()),
         };
         rows.push([
