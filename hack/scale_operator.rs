@@ -131,10 +131,6 @@ fn delta(
     (total, by)
 }
 
-fn catalog_of(policies: &[SlaPolicy], tiers: &[SupportTier], workspaces: &[Workspace]) -> Catalog {
-    Catalog::new(policies, tiers, workspaces)
-}
-
 async fn world(client: &Client) -> Res<Catalog> {
     let lp = ListParams::default();
     let policies = Api::<SlaPolicy>::all(client.clone()).list(&lp).await?.items;
@@ -143,7 +139,7 @@ async fn world(client: &Client) -> Res<Catalog> {
         .await?
         .items;
     let workspaces = Api::<Workspace>::all(client.clone()).list(&lp).await?.items;
-    Ok(catalog_of(&policies, &tiers, &workspaces))
+    Ok(Catalog::new(&policies, &tiers, &workspaces))
 }
 
 /// The status the core gives `t` now: what the bare client writes.
@@ -469,7 +465,7 @@ async fn main() -> Res<()> {
             .list(&ListParams::default())
             .await?
             .items;
-        let new_catalog = catalog_of(&new_policies, &tiers_now, &ws_now);
+        let new_catalog = Catalog::new(&new_policies, &tiers_now, &ws_now);
         let expected: std::collections::HashMap<(String, String), Option<String>> = tickets
             .iter()
             .map(|t| {

@@ -282,6 +282,16 @@ fn report_of(ticket: &Ticket, status: TicketStatus) -> TicketReport {
     }
 }
 
+/// The ConfigMaps the operator would write for these manifests.
+fn config_maps_of(
+    manifests: &Manifests,
+    catalog: &Catalog,
+    operator_namespace: &str,
+) -> Vec<k8s_openapi::api::core::v1::ConfigMap> {
+    let table = routing::compile(catalog, &manifests.policies);
+    routing::config_maps(&table, catalog, operator_namespace)
+}
+
 /// `evaluate` without the printing: the same core the controller calls.
 pub fn evaluate_manifests(
     manifests: &Manifests,
@@ -297,8 +307,7 @@ pub fn evaluate_manifests(
         reports.push(report_of(t, eval.status.clone()));
         evaluations.push(eval);
     }
-    let table = routing::compile(&catalog, &manifests.policies);
-    let config_maps = routing::config_maps(&table, &catalog, operator_namespace);
+    let config_maps = config_maps_of(manifests, &catalog, operator_namespace);
     Evaluated {
         findings: manifests.findings(&catalog, operator_namespace),
         report: Report {
@@ -376,12 +385,11 @@ fn evaluate_chunk(
 /// `evaluate -o json`: streamed, see [`StreamedReport`].
 fn evaluate_json(manifests: &Manifests, now: Timestamp, operator_namespace: &str) -> ExitCode {
     let catalog = manifests.catalog();
-    let table = routing::compile(&catalog, &manifests.policies);
     let report = StreamedReport {
         catalog: &catalog,
         tickets: sorted_tickets(manifests),
         now,
-        config_maps: routing::config_maps(&table, &catalog, operator_namespace),
+        config_maps: config_maps_of(manifests, &catalog, operator_namespace),
     };
     let code = print_json(&report);
     if code != ExitCode::SUCCESS {

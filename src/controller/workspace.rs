@@ -82,24 +82,6 @@ struct Verdict {
     rejected: Vec<RejectedSubject>,
 }
 
-/// `spec.tier` or an `allowedTiers` entry naming no SupportTier (the same
-/// finding `evaluate` reports).
-fn unknown_tier(ws: &Workspace, catalog: &Catalog) -> Option<String> {
-    if !catalog.tiers.contains_key(&ws.spec.tier) {
-        return Some(format!(
-            "spec.tier: no SupportTier named {:?}",
-            ws.spec.tier
-        ));
-    }
-    ws.spec
-        .allowed_tiers
-        .iter()
-        .flatten()
-        .enumerate()
-        .find(|(_, t)| !catalog.tiers.contains_key(*t))
-        .map(|(i, t)| format!("spec.allowedTiers[{i}]: no SupportTier named {t:?}"))
-}
-
 async fn reconcile(ws: Arc<Workspace>, ctx: Arc<Context>) -> Result<Action, Error> {
     let _timer = ctx.metrics.reconcile(CONTROLLER);
     let now = Timestamp::now();
@@ -122,15 +104,18 @@ async fn reconcile(ws: Arc<Workspace>, ctx: Arc<Context>) -> Result<Action, Erro
             Some(problem) => refused("NamespaceNotManaged", problem),
             // Access does not depend on the tier, so members keep it while
             // a tier is missing; the workspace is not Ready until it exists.
-            None => match unknown_tier(&ws, &catalog) {
-                Some(problem) => Verdict {
-                    ready: false,
-                    reason: "UnknownTier".into(),
-                    message: problem,
-                    ..bind(&ws, &ctx, now).await?
-                },
-                None => bind(&ws, &ctx, now).await?,
-            },
+            None => {
+                let bound = bind(&ws, &ctx, now).await?;
+                match catalog.missing_tiers(&ws).first() {
+                    Some((field, message)) => Verdict {
+                        ready: false,
+                        reason: "UnknownTier".into(),
+                        message: format!("{field}: {message}"),
+                        ..bound
+                    },
+                    None => bound,
+                }
+            }
         }
     };
     let (open, at_risk, breached) = ctx.world.counts(&ws.spec.namespace);

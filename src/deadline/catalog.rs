@@ -381,6 +381,25 @@ impl Catalog {
             .and_then(|name| self.workspaces.get(name))
     }
 
+    /// `(field, message)` for each tier a workspace names that does not
+    /// exist: `spec.tier`, then `spec.allowedTiers[i]`. The operator's
+    /// `UnknownTier` condition and `evaluate`'s findings both read this.
+    pub fn missing_tiers(&self, workspace: &Workspace) -> Vec<(String, String)> {
+        let named = std::iter::once(("spec.tier".to_string(), &workspace.spec.tier)).chain(
+            workspace
+                .spec
+                .allowed_tiers
+                .iter()
+                .flatten()
+                .enumerate()
+                .map(|(i, t)| (format!("spec.allowedTiers[{i}]"), t)),
+        );
+        named
+            .filter(|(_, tier)| !self.tiers.contains_key(*tier))
+            .map(|(field, tier)| (field, format!("no SupportTier named {tier:?}")))
+            .collect()
+    }
+
     /// Whether a workspace may hold this namespace at all: never the
     /// cluster's own namespaces, nor the operator's.
     pub fn namespace_protected(namespace: &str, operator_namespace: &str) -> bool {

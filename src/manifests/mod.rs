@@ -511,23 +511,8 @@ impl Manifests {
             }
         }
         for w in &self.workspaces {
-            if !catalog.tiers.contains_key(&w.spec.tier) {
-                push(
-                    "Workspace",
-                    &w.metadata,
-                    "spec.tier".into(),
-                    format!("no SupportTier named {:?}", w.spec.tier),
-                );
-            }
-            for (i, t) in w.spec.allowed_tiers.iter().flatten().enumerate() {
-                if !catalog.tiers.contains_key(t) {
-                    push(
-                        "Workspace",
-                        &w.metadata,
-                        format!("spec.allowedTiers[{i}]"),
-                        format!("no SupportTier named {t:?}"),
-                    );
-                }
+            for (field, message) in catalog.missing_tiers(w) {
+                push("Workspace", &w.metadata, field, message);
             }
             if Catalog::namespace_protected(&w.spec.namespace, operator_namespace) {
                 push(
