@@ -842,15 +842,6 @@ fn alive(pid: u32) -> bool {
         .is_some_and(|rest| !rest.starts_with('Z'))
 }
 
-fn kubectl_ok(cp: &ControlPlane, args: &[&str]) {
-    let out = cp.kubectl(args);
-    assert!(
-        out.status.success(),
-        "kubectl {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 async fn eventually<T>(timeout: Duration, mut check: impl AsyncFnMut() -> Option<T>) -> Option<T> {
     let deadline = Instant::now() + timeout;
     loop {
@@ -883,25 +874,19 @@ async fn every_bad_manifest_gets_the_same_clear_verdict_online_and_offline() {
 
     // The control plane, the CRDs, the roles, the operator and the base objects.
     let cp = ControlPlane::shared();
-    kubectl_ok(cp, &["apply", "-f", root().join("crds").to_str().unwrap()]);
-    kubectl_ok(
-        cp,
-        &[
-            "wait",
-            "--for=condition=Established",
-            "crd",
-            "--all",
-            "--timeout=60s",
-        ],
-    );
-    kubectl_ok(
-        cp,
-        &[
-            "apply",
-            "-f",
-            root().join("deploy/cluster-roles.yaml").to_str().unwrap(),
-        ],
-    );
+    cp.kubectl_ok(&["apply", "-f", root().join("crds").to_str().unwrap()]);
+    cp.kubectl_ok(&[
+        "wait",
+        "--for=condition=Established",
+        "crd",
+        "--all",
+        "--timeout=60s",
+    ]);
+    cp.kubectl_ok(&[
+        "apply",
+        "-f",
+        root().join("deploy/cluster-roles.yaml").to_str().unwrap(),
+    ]);
     let client = cp.client().await;
     let namespaces: Api<Namespace> = Api::all(client.clone());
     let mut wanted: Vec<String> = vec![OPERATOR_NS.into(), "bi-restarted".into()];
@@ -926,10 +911,7 @@ async fn every_bad_manifest_gets_the_same_clear_verdict_online_and_offline() {
         ],
     );
     let pid = op.pid().expect("the operator's pid");
-    kubectl_ok(
-        cp,
-        &["apply", "-f", corpus_dir().join("base").to_str().unwrap()],
-    );
+    cp.kubectl_ok(&["apply", "-f", corpus_dir().join("base").to_str().unwrap()]);
     let base = [
         ("SlaPolicy", "bi-base-policy"),
         ("SupportTier", "bi-base-tier"),
@@ -1016,7 +998,7 @@ async fn every_bad_manifest_gets_the_same_clear_verdict_online_and_offline() {
     );
     let canary_file = scratch.0.join("canary.yaml");
     fs::write(&canary_file, canary).unwrap();
-    kubectl_ok(cp, &["apply", "-f", canary_file.to_str().unwrap()]);
+    cp.kubectl_ok(&["apply", "-f", canary_file.to_str().unwrap()]);
     let key = (
         "Ticket".to_string(),
         TICKETS_NS.to_string(),

@@ -742,17 +742,6 @@ fn readme_values_table_lists_every_value_with_its_default() {
 
 // ------------------------------------------------- chart, in the cluster
 
-fn kubectl_ok(cp: &ControlPlane, args: &[&str]) -> String {
-    let out = cp.kubectl(args);
-    assert!(
-        out.status.success(),
-        "kubectl {args:?} failed: {}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
-}
-
 /// Polls `check` until it gives a value or `timeout` passes.
 async fn eventually<T>(
     timeout: Duration,
@@ -873,16 +862,13 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
         "helm install ({:.1}s):\n{out}",
         started.elapsed().as_secs_f64()
     );
-    kubectl_ok(
-        cp,
-        &[
-            "wait",
-            "--for=condition=Established",
-            "crd",
-            "--all",
-            "--timeout=60s",
-        ],
-    );
+    cp.kubectl_ok(&[
+        "wait",
+        "--for=condition=Established",
+        "crd",
+        "--all",
+        "--timeout=60s",
+    ]);
     let deployments: Api<Deployment> = Api::namespaced(admin.clone(), NS);
     let deployment = deployments
         .get(RELEASE)
@@ -925,7 +911,7 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
     // ---- The examples, applied by the admin.
     let examples = root().join("examples");
     for file in ["policies.yaml", "tiers.yaml", "workspaces.yaml"] {
-        kubectl_ok(cp, &["apply", "-f", examples.join(file).to_str().unwrap()]);
+        cp.kubectl_ok(&["apply", "-f", examples.join(file).to_str().unwrap()]);
     }
     let namespaces: Api<Namespace> = Api::all(admin.clone());
     for ns in ["finance-support", "marketing-support", "support-default"] {
@@ -936,48 +922,36 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
         )
         .await;
     }
-    kubectl_ok(
-        cp,
-        &[
-            "apply",
-            "-f",
-            examples.join("tickets.yaml").to_str().unwrap(),
-        ],
-    );
+    cp.kubectl_ok(&[
+        "apply",
+        "-f",
+        examples.join("tickets.yaml").to_str().unwrap(),
+    ]);
 
     // GitOps readiness, as a pipeline would wait for it.
     for kind in ["slapolicy", "supporttier", "workspace"] {
-        let out = kubectl_ok(
-            cp,
-            &[
-                "wait",
-                "--for=condition=Ready",
-                kind,
-                "--all",
-                "--timeout=60s",
-            ],
-        );
-        eprint!("kubectl wait --for=condition=Ready {kind} --all:\n{out}");
-    }
-    kubectl_ok(
-        cp,
-        &[
+        let out = cp.kubectl_ok(&[
             "wait",
             "--for=condition=Ready",
-            "slapolicies,supporttiers,workspaces",
+            kind,
             "--all",
             "--timeout=60s",
-        ],
-    );
-    kubectl_ok(
-        cp,
-        &[
-            "wait",
-            "--for=condition=Ready",
-            "workspace/finance",
-            "--timeout=60s",
-        ],
-    );
+        ]);
+        eprint!("kubectl wait --for=condition=Ready {kind} --all:\n{out}");
+    }
+    cp.kubectl_ok(&[
+        "wait",
+        "--for=condition=Ready",
+        "slapolicies,supporttiers,workspaces",
+        "--all",
+        "--timeout=60s",
+    ]);
+    cp.kubectl_ok(&[
+        "wait",
+        "--for=condition=Ready",
+        "workspace/finance",
+        "--timeout=60s",
+    ]);
 
     // Every ticket's status is exactly what `evaluate` prints.
     let manifests =
@@ -1031,31 +1005,25 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
             "--for=condition=Accepted=False"
         };
         accepted += usize::from(ok);
-        kubectl_ok(
-            cp,
-            &[
-                "wait",
-                condition,
-                &format!("ticket/{}", report.name),
-                "-n",
-                &report.namespace,
-                "--timeout=30s",
-            ],
-        );
+        cp.kubectl_ok(&[
+            "wait",
+            condition,
+            &format!("ticket/{}", report.name),
+            "-n",
+            &report.namespace,
+            "--timeout=30s",
+        ]);
     }
     assert!(accepted > 0 && accepted < expected.report.tickets.len());
-    let out = kubectl_ok(
-        cp,
-        &[
-            "wait",
-            "--for=condition=Accepted",
-            "tickets",
-            "--all",
-            "-n",
-            "support-default",
-            "--timeout=30s",
-        ],
-    );
+    let out = cp.kubectl_ok(&[
+        "wait",
+        "--for=condition=Accepted",
+        "tickets",
+        "--all",
+        "-n",
+        "support-default",
+        "--timeout=30s",
+    ]);
     eprint!("kubectl wait --for=condition=Accepted tickets --all -n support-default:\n{out}");
 
     // RoleBindings, the routing table, a workspace's slice, Events, metrics.

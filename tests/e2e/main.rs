@@ -34,25 +34,19 @@ static OPERATOR: OnceLock<Operator> = OnceLock::new();
 fn setup() -> &'static ControlPlane {
     let cp = ControlPlane::shared();
     OPERATOR.get_or_init(|| {
-        kubectl_ok(cp, &["apply", "-f", root().join("crds").to_str().unwrap()]);
-        kubectl_ok(
-            cp,
-            &[
-                "wait",
-                "--for=condition=Established",
-                "crd",
-                "--all",
-                "--timeout=60s",
-            ],
-        );
-        kubectl_ok(
-            cp,
-            &[
-                "apply",
-                "-f",
-                root().join("deploy/cluster-roles.yaml").to_str().unwrap(),
-            ],
-        );
+        cp.kubectl_ok(&["apply", "-f", root().join("crds").to_str().unwrap()]);
+        cp.kubectl_ok(&[
+            "wait",
+            "--for=condition=Established",
+            "crd",
+            "--all",
+            "--timeout=60s",
+        ]);
+        cp.kubectl_ok(&[
+            "apply",
+            "-f",
+            root().join("deploy/cluster-roles.yaml").to_str().unwrap(),
+        ]);
         let _ = cp.kubectl(&["create", "namespace", OPERATOR_NS]);
         Operator::start(
             cp,
@@ -67,16 +61,6 @@ fn setup() -> &'static ControlPlane {
         )
     });
     cp
-}
-
-fn kubectl_ok(cp: &ControlPlane, args: &[&str]) -> String {
-    let out = cp.kubectl(args);
-    assert!(
-        out.status.success(),
-        "kubectl {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Applies a YAML document through kubectl, as a user would.
@@ -199,19 +183,16 @@ async fn examples_get_the_status_evaluate_prints() {
     let cp = setup();
     let examples = root().join("examples");
     for file in ["policies.yaml", "tiers.yaml", "workspaces.yaml"] {
-        kubectl_ok(cp, &["apply", "-f", examples.join(file).to_str().unwrap()]);
+        cp.kubectl_ok(&["apply", "-f", examples.join(file).to_str().unwrap()]);
     }
     for ns in ["finance-support", "marketing-support", "support-default"] {
         wait_namespace(cp, ns).await;
     }
-    kubectl_ok(
-        cp,
-        &[
-            "apply",
-            "-f",
-            examples.join("tickets.yaml").to_str().unwrap(),
-        ],
-    );
+    cp.kubectl_ok(&[
+        "apply",
+        "-f",
+        examples.join("tickets.yaml").to_str().unwrap(),
+    ]);
     // Every example policy, tier and workspace reports Ready, as GitOps tools read it.
     let names = [
         "standard",
@@ -793,8 +774,8 @@ spec:
     );
 
     // The cause goes: the status lands and the condition is taken away.
-    kubectl_ok(cp, &["delete", "validatingadmissionpolicybinding", &policy]);
-    kubectl_ok(cp, &["delete", "validatingadmissionpolicy", &policy]);
+    cp.kubectl_ok(&["delete", "validatingadmissionpolicybinding", &policy]);
+    cp.kubectl_ok(&["delete", "validatingadmissionpolicy", &policy]);
     let status = eventually(
         Duration::from_secs(60),
         "the status after recovery",

@@ -19,15 +19,6 @@ use operator::Operator;
 
 const NS: &str = "support-operator";
 
-fn kubectl_ok(cp: &ControlPlane, args: &[&str]) {
-    let out = cp.kubectl(args);
-    assert!(
-        out.status.success(),
-        "kubectl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 async fn holder(leases: &Api<Lease>) -> Option<String> {
     leases
         .get_opt("support-operator")
@@ -50,26 +41,20 @@ fn writes(op: &Operator) -> u64 {
 async fn only_the_leader_writes_and_the_standby_takes_over() {
     let cp = ControlPlane::shared();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    kubectl_ok(cp, &["apply", "-f", root.join("crds").to_str().unwrap()]);
-    kubectl_ok(
-        cp,
-        &[
-            "wait",
-            "--for=condition=Established",
-            "crd",
-            "--all",
-            "--timeout=60s",
-        ],
-    );
-    kubectl_ok(
-        cp,
-        &[
-            "apply",
-            "-f",
-            root.join("deploy/cluster-roles.yaml").to_str().unwrap(),
-        ],
-    );
-    kubectl_ok(cp, &["create", "namespace", NS]);
+    cp.kubectl_ok(&["apply", "-f", root.join("crds").to_str().unwrap()]);
+    cp.kubectl_ok(&[
+        "wait",
+        "--for=condition=Established",
+        "crd",
+        "--all",
+        "--timeout=60s",
+    ]);
+    cp.kubectl_ok(&[
+        "apply",
+        "-f",
+        root.join("deploy/cluster-roles.yaml").to_str().unwrap(),
+    ]);
+    cp.kubectl_ok(&["create", "namespace", NS]);
     let a = Operator::start(
         cp,
         "replica-a",
@@ -98,14 +83,11 @@ async fn only_the_leader_writes_and_the_standby_takes_over() {
 
     // Work for the leader: the examples.
     for file in ["policies.yaml", "tiers.yaml", "workspaces.yaml"] {
-        kubectl_ok(
-            cp,
-            &[
-                "apply",
-                "-f",
-                root.join("examples").join(file).to_str().unwrap(),
-            ],
-        );
+        cp.kubectl_ok(&[
+            "apply",
+            "-f",
+            root.join("examples").join(file).to_str().unwrap(),
+        ]);
     }
     let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -120,14 +102,11 @@ async fn only_the_leader_writes_and_the_standby_takes_over() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let tickets: Api<Ticket> = Api::namespaced(client.clone(), "finance-support");
-    kubectl_ok(
-        cp,
-        &[
-            "apply",
-            "-f",
-            root.join("examples/tickets.yaml").to_str().unwrap(),
-        ],
-    );
+    cp.kubectl_ok(&[
+        "apply",
+        "-f",
+        root.join("examples/tickets.yaml").to_str().unwrap(),
+    ]);
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let list = tickets.list(&Default::default()).await.unwrap();
@@ -154,7 +133,7 @@ async fn only_the_leader_writes_and_the_standby_takes_over() {
     let takeover = killed.elapsed();
     // And it works: a new ticket gets its status.
     let file = write_ticket(cp);
-    kubectl_ok(cp, &["apply", "-f", &file]);
+    cp.kubectl_ok(&["apply", "-f", &file]);
     let deadline = Instant::now() + Duration::from_secs(30);
     while tickets
         .get_opt("after-failover")

@@ -39,38 +39,22 @@ pub fn setup() -> &'static ControlPlane {
     static DONE: OnceLock<()> = OnceLock::new();
     let cp = ControlPlane::shared();
     DONE.get_or_init(|| {
-        kubectl_ok(cp, &["apply", "-f", root().join("crds").to_str().unwrap()]);
-        kubectl_ok(
-            cp,
-            &[
-                "wait",
-                "--for=condition=Established",
-                "crd",
-                "--all",
-                "--timeout=60s",
-            ],
-        );
-        kubectl_ok(
-            cp,
-            &[
-                "apply",
-                "-f",
-                root().join("deploy/cluster-roles.yaml").to_str().unwrap(),
-            ],
-        );
+        cp.kubectl_ok(&["apply", "-f", root().join("crds").to_str().unwrap()]);
+        cp.kubectl_ok(&[
+            "wait",
+            "--for=condition=Established",
+            "crd",
+            "--all",
+            "--timeout=60s",
+        ]);
+        cp.kubectl_ok(&[
+            "apply",
+            "-f",
+            root().join("deploy/cluster-roles.yaml").to_str().unwrap(),
+        ]);
         let _ = cp.kubectl(&["create", "namespace", OPERATOR_NS]);
     });
     cp
-}
-
-pub fn kubectl_ok(cp: &ControlPlane, args: &[&str]) -> String {
-    let out = cp.kubectl(args);
-    assert!(
-        out.status.success(),
-        "kubectl {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// `support-operator run` flags for a single operator without leader election.

@@ -93,31 +93,25 @@ fn setup() -> (&'static ControlPlane, &'static Installed) {
                 "--create-namespace",
             ],
         );
-        kubectl_ok(
-            cp,
-            &[
-                "wait",
-                "--for=condition=Established",
-                "crd",
-                "--all",
-                "--timeout=60s",
-            ],
-        );
+        cp.kubectl_ok(&[
+            "wait",
+            "--for=condition=Established",
+            "crd",
+            "--all",
+            "--timeout=60s",
+        ]);
         // The tier every workspace here names: a workspace on a missing
         // tier is not Ready (reason UnknownTier).
         let tier = root().join("tests/security/tier.yaml");
-        kubectl_ok(cp, &["apply", "-f", tier.to_str().unwrap()]);
-        let token = kubectl_ok(
-            cp,
-            &[
-                "create",
-                "token",
-                RELEASE,
-                "-n",
-                OPERATOR_NS,
-                "--duration=1h",
-            ],
-        );
+        cp.kubectl_ok(&["apply", "-f", tier.to_str().unwrap()]);
+        let token = cp.kubectl_ok(&[
+            "create",
+            "token",
+            RELEASE,
+            "-n",
+            OPERATOR_NS,
+            "--duration=1h",
+        ]);
         let kubeconfig = service_account_kubeconfig(cp, token.trim());
         let operator = Operator::start_with_kubeconfig(
             cp,
@@ -190,17 +184,6 @@ fn helm_ok(cp: &ControlPlane, args: &[&str]) -> String {
     assert!(
         out.status.success(),
         "helm {args:?} failed:\n{}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
-}
-
-fn kubectl_ok(cp: &ControlPlane, args: &[&str]) -> String {
-    let out = cp.kubectl(args);
-    assert!(
-        out.status.success(),
-        "kubectl {args:?} failed: {}{}",
         text(&out.stdout),
         text(&out.stderr)
     );
@@ -1735,18 +1718,15 @@ async fn the_operators_service_account_cannot_read_secrets_or_grant_more_than_th
     // What `kubectl auth can-i --list` shows for it, in the workspace's
     // namespace and in kube-system.
     for where_ in [ns.as_str(), "kube-system"] {
-        let list = kubectl_ok(
-            cp,
-            &[
-                "auth",
-                "can-i",
-                "--list",
-                "--as",
-                OPERATOR_USER,
-                "-n",
-                where_,
-            ],
-        );
+        let list = cp.kubectl_ok(&[
+            "auth",
+            "can-i",
+            "--list",
+            "--as",
+            OPERATOR_USER,
+            "-n",
+            where_,
+        ]);
         eprintln!("\n==== kubectl auth can-i --list --as={OPERATOR_USER} -n {where_}\n{list}");
         for line in list.lines().skip(1) {
             let resource = line.split_whitespace().next().unwrap_or_default();
@@ -2012,7 +1992,7 @@ async fn known_limit_the_operator_can_bind_anywhere_until_an_admission_policy_co
 
     // The policy.
     let policy = root().join("tests/security/rolebinding-policy.yaml");
-    kubectl_ok(cp, &["apply", "-f", policy.to_str().unwrap()]);
+    cp.kubectl_ok(&["apply", "-f", policy.to_str().unwrap()]);
     let refusal = eventually("the policy in force", async || {
         match in_kube_system
             .create(
@@ -2097,10 +2077,7 @@ async fn known_limit_the_operator_can_bind_anywhere_until_an_admission_policy_co
     })
     .await;
     eprintln!("  the operator rebound and unbound members of {ws} under the policy");
-    kubectl_ok(
-        cp,
-        &["delete", "-f", policy.to_str().unwrap(), "--wait=false"],
-    );
+    cp.kubectl_ok(&["delete", "-f", policy.to_str().unwrap(), "--wait=false"]);
 }
 
 /// Known limit (docs/security.md): the ticket roles are aggregated into the
@@ -2246,5 +2223,5 @@ fn kubectl_apply(cp: &ControlPlane, object: &Value) {
         .dir()
         .join(format!("{}.json", ControlPlane::unique_name("apply")));
     std::fs::write(&file, serde_json::to_string(object).unwrap()).unwrap();
-    kubectl_ok(cp, &["apply", "-f", file.to_str().unwrap()]);
+    cp.kubectl_ok(&["apply", "-f", file.to_str().unwrap()]);
 }

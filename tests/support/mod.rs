@@ -172,6 +172,18 @@ impl ControlPlane {
             .expect("running kubectl")
     }
 
+    /// Runs kubectl and returns its stdout; panics with its output if it fails.
+    pub fn kubectl_ok(&self, args: &[&str]) -> String {
+        let out = self.kubectl(args);
+        assert!(
+            out.status.success(),
+            "kubectl {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// A name no other test (of this or an earlier run) uses: `prefix-<n>-<random>`,
     /// a valid namespace/object name (lowercase, at most 63 characters).
     pub fn unique_name(prefix: &str) -> String {
