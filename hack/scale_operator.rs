@@ -31,7 +31,8 @@ use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
 use serde_json::json;
 use support_operator::api::{API_VERSION, SlaPolicy, SupportTier, Ticket, Workspace};
-use support_operator::deadline::{Catalog, TicketInput, evaluate};
+use support_operator::catalog::Catalog;
+use support_operator::deadline::{TicketInput, evaluate};
 
 type Res<T> = Result<T, Box<dyn Error + Send + Sync>>;
 
@@ -144,13 +145,7 @@ async fn world(client: &Client) -> Res<Catalog> {
 
 /// The status the core gives `t` now: what the bare client writes.
 fn status_of(catalog: &Catalog, t: &Ticket, now: Timestamp) -> serde_json::Value {
-    let input = TicketInput {
-        namespace: t.metadata.namespace.as_deref().unwrap_or_default(),
-        spec: &t.spec,
-        created: t.metadata.creation_timestamp.as_ref().map_or(now, |c| c.0),
-        generation: t.metadata.generation,
-    };
-    json!(evaluate(catalog, input, None, now).status)
+    json!(evaluate(catalog, TicketInput::of(t, now), None, now).status)
 }
 
 /// Server-side applies a status to every ticket, `concurrency` at a time.

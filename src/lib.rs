@@ -3,17 +3,20 @@
 //!
 //! Layers, bottom up (nothing imports a layer above it):
 //! 1. [`calendar`] (business time, no Kubernetes) and [`api`] (the resources);
-//! 2. [`deadline`] (DESIGN.md rules 1–10), [`routing`], [`manifests`];
-//! 3. [`controller`] (one file per controller), [`metrics`], [`health`], [`leader`];
+//! 2. [`catalog`] (the compiled model, below the rest of its layer), then
+//!    [`deadline`] (DESIGN.md rules 1–11), [`routing`], [`manifests`], [`evaluate`];
+//! 3. [`controller`] (wiring, context, leader election, one file per controller),
+//!    [`metrics`], [`health`], [`telemetry`];
 //! 4. the command line (`src/main.rs`, [`cli`]).
 
 pub mod api;
 pub mod calendar;
+pub mod catalog;
 pub mod cli;
 pub mod controller;
 pub mod deadline;
+pub mod evaluate;
 pub mod health;
-pub mod leader;
 pub mod manifests;
 pub mod metrics;
 pub mod routing;

@@ -16,7 +16,7 @@ use crate::api::quantity::After;
 use crate::api::sla_policy::{Day, SlaPolicySpec};
 use crate::api::support_tier::{SupportModel, SupportType};
 use crate::api::{Category, Coverage, SlaPolicy};
-use crate::deadline::catalog::{Catalog, Tier};
+use crate::catalog::{Catalog, Tier};
 
 /// Version of the document's shape; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;

@@ -39,7 +39,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use support_operator::api::{Coverage, Phase, SupportType, TicketSpec, TicketStatus};
-use support_operator::deadline::{Catalog, Evaluation, Snapshot, TicketInput, evaluate};
+use support_operator::catalog::Catalog;
+use support_operator::deadline::{Evaluation, Snapshot, TicketInput, evaluate};
 use support_operator::manifests::Manifests;
 
 // ---------------------------------------------------------------------------
@@ -2806,13 +2807,7 @@ fn examples_evaluate_as_designed() {
             .iter()
             .find(|x| x.metadata.name.as_deref() == Some(name))
             .unwrap_or_else(|| panic!("example ticket {name}"));
-        let input = TicketInput {
-            namespace: ticket.metadata.namespace.as_deref().unwrap(),
-            spec: &ticket.spec,
-            created: Manifests::created(ticket, now),
-            generation: ticket.metadata.generation,
-        };
-        let e = evaluate(&catalog, input, None, now);
+        let e = evaluate(&catalog, TicketInput::of(ticket, now), None, now);
         assert_eq!(phase(&e), *ph, "{name}");
         assert_eq!(e.status.severity.as_deref(), *sev, "{name}");
         assert_eq!(due(&e), due_at.map(t), "{name}");

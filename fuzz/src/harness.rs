@@ -18,7 +18,8 @@ use support_operator::calendar::reference::{self, PauseSpan};
 use support_operator::calendar::{
     Calendar, CalendarSpec, HORIZON_YEARS, Holiday, Pauses, Window, year_start,
 };
-use support_operator::cli::{Evaluated, evaluate_manifests, table};
+use support_operator::cli::table;
+use support_operator::evaluate::{Evaluated, evaluate_manifests};
 use support_operator::deadline::{Evaluation, TicketInput, evaluate};
 use support_operator::manifests::Manifests;
 
@@ -154,13 +155,7 @@ fn check_tickets(manifests: &Manifests, evaluated: &Evaluated, now: Timestamp) {
             .unwrap_or_else(|e| panic!("{name}: status does not serialize: {e}"));
         let stored: TicketStatus = serde_json::from_str(&json)
             .unwrap_or_else(|e| panic!("{name}: status does not read back: {e}\n{json}"));
-        let input = TicketInput {
-            namespace: ticket.metadata.namespace.as_deref().unwrap_or_default(),
-            spec: &ticket.spec,
-            created: Manifests::created(ticket, now),
-            generation: ticket.metadata.generation,
-        };
-        let again = evaluate(&catalog, input, Some(&stored), now);
+        let again = evaluate(&catalog, TicketInput::of(ticket, now), Some(&stored), now);
         let again_json = serde_json::to_string(&again.status).expect("serialized once already");
         assert_eq!(
             again_json, json,

@@ -15,7 +15,7 @@ use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 use serde_json::json;
 
-use super::{Context, Error};
+use super::context::{Context, Error};
 
 /// Field manager of the `Reconciled` condition.
 pub const FIELD_MANAGER: &str = "support-operator-errors";

@@ -14,8 +14,10 @@ use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 
 use super::conditions::condition;
-use super::{Context, Error, Shutdown, error_policy, errors};
+use super::context::{Context, Error, Shutdown, error_policy};
+use super::errors;
 use crate::api::{API_VERSION, SlaPolicy, SlaPolicyStatus, SupportTier, SupportTierStatus};
+use crate::catalog::Lookup;
 
 pub const FIELD_MANAGER: &str = "support-operator";
 
@@ -51,8 +53,8 @@ async fn reconcile_policy(policy: Arc<SlaPolicy>, ctx: Arc<Context>) -> Result<A
     let _timer = ctx.metrics.reconcile("slapolicy");
     let name = policy.name_any();
     let catalog = ctx.world.catalog();
-    let (ok, reason, message) = match catalog.policies.get(&name) {
-        Some(Ok(p)) => (
+    let (ok, reason, message) = match catalog.policy(&name) {
+        Lookup::Found(p) => (
             true,
             "Valid".to_string(),
             format!(
@@ -61,8 +63,8 @@ async fn reconcile_policy(policy: Arc<SlaPolicy>, ctx: Arc<Context>) -> Result<A
                 p.calendars.len()
             ),
         ),
-        Some(Err(problem)) => (false, problem.reason.to_string(), problem.to_string()),
-        None => return Ok(Action::await_change()),
+        Lookup::Invalid(problem) => (false, problem.reason.to_string(), problem.to_string()),
+        Lookup::Missing => return Ok(Action::await_change()),
     };
     let previous = policy.status.clone().unwrap_or_default();
     let generation = policy.meta().generation;
@@ -86,16 +88,16 @@ async fn reconcile_tier(tier: Arc<SupportTier>, ctx: Arc<Context>) -> Result<Act
     let _timer = ctx.metrics.reconcile("supporttier");
     let name = tier.name_any();
     let catalog = ctx.world.catalog();
-    let (ok, reason, message) = match catalog.tiers.get(&name) {
-        None => return Ok(Action::await_change()),
-        Some(Err(problem)) => (false, problem.reason.to_string(), problem.to_string()),
-        Some(Ok(_)) => match (&tier.spec.sla_policy, &tier.spec.graduation) {
-            (Some(p), _) if !catalog.policies.contains_key(p) => (
+    let (ok, reason, message) = match catalog.tier(&name) {
+        Lookup::Missing => return Ok(Action::await_change()),
+        Lookup::Invalid(problem) => (false, problem.reason.to_string(), problem.to_string()),
+        Lookup::Found(_) => match (&tier.spec.sla_policy, &tier.spec.graduation) {
+            (Some(p), _) if matches!(catalog.policy(p), Lookup::Missing) => (
                 false,
                 "PolicyNotFound".into(),
                 format!("spec.slaPolicy: no SlaPolicy named {p:?}"),
             ),
-            (Some(p), _) if matches!(catalog.policies.get(p), Some(Err(_))) => (
+            (Some(p), _) if matches!(catalog.policy(p), Lookup::Invalid(_)) => (
                 false,
                 "PolicyNotReady".into(),
                 format!("spec.slaPolicy: SlaPolicy {p:?} is not ready"),

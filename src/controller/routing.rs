@@ -16,7 +16,7 @@ use kube::runtime::reflector::ObjectRef;
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Resource, ResourceExt};
 
-use super::{Context, Error, Shutdown};
+use super::context::{Context, Error, Shutdown, WatchBackoff};
 use crate::routing::{self, MANAGED_BY, POLICY_CONFIGMAP, ROUTING_CONFIGMAP};
 
 pub const FIELD_MANAGER: &str = "support-operator-routing";
@@ -30,7 +30,7 @@ pub async fn publish(ctx: Arc<Context>, shutdown: Shutdown) {
         Api::<ConfigMap>::all(ctx.client.clone()),
         watcher::Config::default().labels(&selector),
     )
-    .backoff(super::WatchBackoff::default())
+    .backoff(WatchBackoff::default())
     .touched_objects();
     let drift_dirty = dirty.clone();
     let drift_task = tokio::spawn(async move {

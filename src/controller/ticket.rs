@@ -11,7 +11,7 @@ use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
 
-use super::{Context, Error, requeue_at};
+use super::context::{Context, Error, requeue_at};
 use crate::api::{API_VERSION, Phase, Ticket, TicketStatus};
 use crate::deadline::plan::Plan;
 use crate::deadline::{TicketInput, evaluate};
@@ -29,17 +29,7 @@ pub async fn reconcile(ticket: Arc<Ticket>, ctx: Arc<Context>) -> Result<Action,
     let name = ticket.name_any();
     let catalog = ctx.world.catalog();
     let now = Timestamp::now();
-    let created = ticket
-        .meta()
-        .creation_timestamp
-        .as_ref()
-        .map_or(now, |t| t.0);
-    let input = TicketInput {
-        namespace: &namespace,
-        spec: &ticket.spec,
-        created,
-        generation: ticket.meta().generation,
-    };
+    let input = TicketInput::of(&ticket, now);
     let previous = ticket.status.as_ref();
     let eval = evaluate(&catalog, input, previous, now);
     if previous != Some(&eval.status) {

@@ -21,12 +21,12 @@ use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 
 use super::conditions::condition;
-use super::{Context, Error, Shutdown, error_policy, errors, requeue_at};
+use super::context::{Context, Error, Shutdown, error_policy, requeue_at};
+use super::errors;
 use crate::api::common::{Subject, SubjectKind};
 use crate::api::workspace::{Provider, RejectedSubject, SUPPORT_ADMIN_ROLE};
 use crate::api::{API_VERSION, Workspace, WorkspaceSpec, WorkspaceStatus};
-use crate::deadline::Catalog;
-use crate::deadline::catalog::allows_personal_accounts;
+use crate::catalog::{Catalog, allows_personal_accounts};
 use crate::routing::MANAGED_BY;
 
 pub const FIELD_MANAGER: &str = "support-operator";

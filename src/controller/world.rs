@@ -17,7 +17,7 @@ use kube::runtime::reflector::{ObjectRef, Store, store::Writer};
 use tokio::sync::Notify;
 
 use crate::api::{Phase, SlaPolicy, SupportTier, Ticket, Workspace};
-use crate::deadline::Catalog;
+use crate::catalog::Catalog;
 
 /// A ticket's key: (namespace, name).
 pub type TicketKey = (String, String);
@@ -453,7 +453,7 @@ pub async fn watch_catalog<K>(
 {
     use futures::StreamExt;
     use kube::runtime::{WatchStreamExt, watcher};
-    let stream = watcher(api, watcher::Config::default()).backoff(super::WatchBackoff::default());
+    let stream = watcher(api, watcher::Config::default()).backoff(super::context::WatchBackoff::default());
     futures::pin_mut!(stream);
     let mut relisted: Option<HashSet<String>> = None;
     while let Some(event) = stream.next().await {

@@ -1,7 +1,7 @@
 //! Rules 2–4: who may have round-the-clock coverage, the effective severity,
 //! and the coverage the ticket gets.
 
-use super::catalog::{Level, Policy};
+use crate::catalog::{Level, Policy};
 use crate::api::Coverage;
 use crate::api::TicketSpec;
 use crate::api::common::primary_language;

@@ -10,7 +10,6 @@
 //! | 8 phase, 9 no SLA, 10 next change | [`phase`] |
 //! | conditions and their transition times | [`conditions`] |
 
-pub mod catalog;
 pub mod conditions;
 pub mod coverage;
 pub mod phase;
@@ -19,12 +18,12 @@ pub mod resolve;
 
 use jiff::Timestamp;
 
-pub use catalog::{Catalog, Policy, Problem, Tier};
 pub use phase::Snapshot;
 pub use plan::Plan;
 pub use resolve::Rejection;
 
-use crate::api::{TicketSpec, TicketStatus};
+use crate::api::{Ticket, TicketSpec, TicketStatus};
+use crate::catalog::Catalog;
 
 /// A ticket as the rules see it.
 #[derive(Debug, Clone, Copy)]
@@ -36,7 +35,23 @@ pub struct TicketInput<'a> {
     pub generation: Option<i64>,
 }
 
-impl TicketInput<'_> {
+impl<'a> TicketInput<'a> {
+    /// The input for a stored ticket: its namespace, spec and generation,
+    /// created at its `creationTimestamp` (`now` for one not yet stored,
+    /// as offline). The controller and `evaluate` both build it here.
+    pub fn of(ticket: &'a Ticket, now: Timestamp) -> Self {
+        TicketInput {
+            namespace: ticket.metadata.namespace.as_deref().unwrap_or_default(),
+            spec: &ticket.spec,
+            created: ticket
+                .metadata
+                .creation_timestamp
+                .as_ref()
+                .map_or(now, |t| t.0),
+            generation: ticket.metadata.generation,
+        }
+    }
+
     /// Rule 6: the clock starts at `openedAt`, else at creation.
     pub fn start(&self) -> Timestamp {
         self.spec.opened_at.as_ref().map_or(self.created, |t| t.0)

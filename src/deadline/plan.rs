@@ -6,7 +6,7 @@ use std::sync::{Arc, LazyLock};
 use jiff::Timestamp;
 
 use super::TicketInput;
-use super::catalog::{Catalog, DEFAULT_CALENDAR};
+use crate::catalog::{Catalog, DEFAULT_CALENDAR};
 use super::coverage::effective;
 use super::resolve::{Rejection, resolve};
 use crate::api::Coverage;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp};
 
-use super::catalog::{Catalog, Policy, Tier};
+use crate::catalog::{Catalog, Lookup, Policy, Tier};
 use crate::api::common::primary_language;
 use crate::api::ticket::ProductStage;
 use crate::api::workspace::{Provider, SUPPORT_ADMIN_ROLE};
@@ -58,20 +58,20 @@ pub(crate) fn resolve(
     } else {
         "the workspace's spec.tier"
     };
-    let tier = match catalog.tiers.get(tier_name) {
-        None => {
+    let tier = match catalog.tier(tier_name) {
+        Lookup::Missing => {
             return Err(Rejection::new(
                 "UnknownTier",
                 format!("{tier_field}: no SupportTier named {tier_name:?}"),
             ));
         }
-        Some(Err(problem)) => {
+        Lookup::Invalid(problem) => {
             return Err(Rejection::new(
                 "InvalidSupportTier",
                 format!("SupportTier {tier_name:?} is not ready: {problem}"),
             ));
         }
-        Some(Ok(tier)) => tier.clone(),
+        Lookup::Found(tier) => tier.clone(),
     };
     if let Some(allowed) = ws.allowed_tiers.as_ref().filter(|a| !a.is_empty())
         && !allowed.iter().any(|t| t == tier_name)
@@ -86,20 +86,20 @@ pub(crate) fn resolve(
     }
     let policy = match tier.spec.sla_policy.as_deref() {
         None => None,
-        Some(name) => match catalog.policies.get(name) {
-            None => {
+        Some(name) => match catalog.policy(name) {
+            Lookup::Missing => {
                 return Err(Rejection::new(
                     "NoSlaPolicy",
                     format!("tier {tier_name:?} names SlaPolicy {name:?}, which does not exist"),
                 ));
             }
-            Some(Err(problem)) => {
+            Lookup::Invalid(problem) => {
                 return Err(Rejection::new(
                     "InvalidSlaPolicy",
                     format!("SlaPolicy {name:?} is not ready: {problem}"),
                 ));
             }
-            Some(Ok(policy)) => Some(policy.clone()),
+            Lookup::Found(policy) => Some(policy.clone()),
         },
     };
     let mut requested = 0;

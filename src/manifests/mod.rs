@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::api::{API_VERSION, SlaPolicy, SupportTier, Ticket, Workspace};
-use crate::deadline::Catalog;
+use crate::catalog::{Catalog, Lookup};
 
 mod doc;
 use doc::Doc;
@@ -216,16 +216,6 @@ impl Manifests {
     /// The snapshot the rules judge tickets against.
     pub fn catalog(&self) -> Catalog {
         Catalog::new(&self.policies, &self.tiers, &self.workspaces)
-    }
-
-    /// Tickets' clock start when neither `openedAt` nor `creationTimestamp`
-    /// is set: offline, a ticket without either is taken as created `now`.
-    pub fn created(ticket: &Ticket, now: Timestamp) -> Timestamp {
-        ticket
-            .metadata
-            .creation_timestamp
-            .as_ref()
-            .map_or(now, |t| t.0)
     }
 }
 
@@ -465,11 +455,7 @@ impl Manifests {
             });
         };
         for p in &self.policies {
-            if let Some(Err(problem)) = p
-                .metadata
-                .name
-                .as_ref()
-                .and_then(|n| catalog.policies.get(n))
+            if let Lookup::Invalid(problem) = catalog.policy(p.metadata.name.as_deref().unwrap_or_default())
             {
                 push(
                     "SlaPolicy",
@@ -480,7 +466,7 @@ impl Manifests {
             }
         }
         for t in &self.tiers {
-            if let Some(Err(problem)) = t.metadata.name.as_ref().and_then(|n| catalog.tiers.get(n))
+            if let Lookup::Invalid(problem) = catalog.tier(t.metadata.name.as_deref().unwrap_or_default())
             {
                 push(
                     "SupportTier",

@@ -959,7 +959,7 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
     let deadline = Instant::now() + Duration::from_secs(60);
     let expected = loop {
         let now = Timestamp::now();
-        let expected = support_operator::cli::evaluate_manifests(&manifests, now, NS);
+        let expected = support_operator::evaluate::evaluate_manifests(&manifests, now, NS);
         let mut diffs = Vec::new();
         for report in &expected.report.tickets {
             let api: Api<Ticket> = Api::namespaced(admin.clone(), &report.namespace);

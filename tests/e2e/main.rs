@@ -239,7 +239,7 @@ async fn examples_get_the_status_evaluate_prints() {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let now = Timestamp::now();
-        let expected = support_operator::cli::evaluate_manifests(&manifests, now, OPERATOR_NS);
+        let expected = support_operator::evaluate::evaluate_manifests(&manifests, now, OPERATOR_NS);
         let mut diffs = Vec::new();
         for report in &expected.report.tickets {
             let want = support::strip_times(serde_json::to_value(&report.status).unwrap());

@@ -154,7 +154,7 @@ async fn only_the_leader_writes_and_the_standby_takes_over() {
         "failover: lease taken {takeover:?} after SIGKILL, new ticket evaluated {serving:?} after"
     );
     assert!(
-        takeover <= Duration::from_secs(support_operator::leader::LEASE_SECONDS + 3),
+        takeover <= Duration::from_secs(support_operator::controller::leader::LEASE_SECONDS + 3),
         "takeover took {takeover:?}, longer than the lease time"
     );
     assert!(writes(standby_op) > 0, "the new leader wrote nothing");

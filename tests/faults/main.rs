@@ -861,7 +861,7 @@ async fn leader_killed_during_a_policy_change_the_standby_finishes_it() {
         "every due time reflects the new target"
     );
     assert!(
-        span(killed, took_over) <= (support_operator::leader::LEASE_SECONDS + 3) as f64,
+        span(killed, took_over) <= (support_operator::controller::leader::LEASE_SECONDS + 3) as f64,
         "takeover took longer than the lease time"
     );
     assert!(standby_writes > 0.0, "the new leader wrote nothing");

@@ -5,7 +5,7 @@ use kube::Client;
 use kube_lease_manager::LeaseManagerBuilder;
 use tokio::sync::watch::Receiver;
 
-use crate::controller::{Error, Settings, Shutdown};
+use super::context::{Error, Settings, Shutdown};
 
 /// Lease duration; a standby takes over at most this long after the leader stops renewing.
 pub const LEASE_SECONDS: u64 = 15;

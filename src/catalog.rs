@@ -328,6 +328,36 @@ pub fn allows_personal_accounts(spec: &WorkspaceSpec) -> bool {
 pub const PROTECTED_NAMESPACES: [&str; 4] =
     ["kube-system", "kube-public", "kube-node-lease", "default"];
 
+/// A name looked up in the catalog: the one three-way answer every reader
+/// (the rules, routing, readiness, `evaluate`'s findings) matches on, so
+/// "missing" and "declared but broken" are never confused.
+#[derive(Debug)]
+pub enum Lookup<'a, T> {
+    Found(&'a Arc<T>),
+    /// No object of that name.
+    Missing,
+    /// The object exists but does not compile.
+    Invalid(&'a Problem),
+}
+
+impl<'a, T> Lookup<'a, T> {
+    fn of(entry: Option<&'a Result<Arc<T>, Problem>>) -> Self {
+        match entry {
+            None => Lookup::Missing,
+            Some(Err(problem)) => Lookup::Invalid(problem),
+            Some(Ok(found)) => Lookup::Found(found),
+        }
+    }
+
+    /// The compiled object, if it exists and compiles.
+    pub fn found(self) -> Option<&'a Arc<T>> {
+        match self {
+            Lookup::Found(found) => Some(found),
+            _ => None,
+        }
+    }
+}
+
 /// Everything tickets are judged against: one consistent snapshot.
 #[derive(Debug, Default)]
 pub struct Catalog {
@@ -372,6 +402,16 @@ impl Catalog {
                 .or_insert_with(|| name.clone());
         }
         catalog
+    }
+
+    /// The SupportTier named `name`.
+    pub fn tier(&self, name: &str) -> Lookup<'_, Tier> {
+        Lookup::of(self.tiers.get(name))
+    }
+
+    /// The SlaPolicy named `name`.
+    pub fn policy(&self, name: &str) -> Lookup<'_, Policy> {
+        Lookup::of(self.policies.get(name))
     }
 
     /// The workspace whose namespace holds a ticket (rule 1).
