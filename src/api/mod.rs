@@ -5,6 +5,7 @@
 //! zone is known) is checked by the deadline rules and reported as conditions.
 
 pub mod common;
+pub mod condition;
 pub mod quantity;
 pub mod reference;
 pub mod sla_policy;

@@ -9,28 +9,18 @@
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
 use kube::runtime::events::{Event, EventType};
 use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 use serde_json::json;
 
 use super::context::{Context, Error};
+use super::status;
+use crate::api::condition::condition;
 
 /// Field manager of the `Reconciled` condition.
 pub const FIELD_MANAGER: &str = "support-operator-errors";
 pub const CONDITION: &str = "Reconciled";
-
-fn api<K: Resource<DynamicType = ()>>(
-    ctx: &Context,
-    namespace: Option<&str>,
-) -> Api<DynamicObject> {
-    let resource = ApiResource::erase::<K>(&());
-    match namespace {
-        Some(ns) => Api::namespaced_with(ctx.client.clone(), ns, &resource),
-        None => Api::all_with(ctx.client.clone(), &resource),
-    }
-}
 
 /// Publishes the Event and sets the condition for a failed reconcile.
 pub async fn surface<K: Resource<DynamicType = ()>>(
@@ -51,26 +41,24 @@ pub async fn surface<K: Resource<DynamicType = ()>>(
         tracing::debug!(error = %e, "could not publish the error event");
     }
     let now = Timestamp::now();
-    let patch = json!({
-        "apiVersion": K::api_version(&()),
-        "kind": K::kind(&()),
-        "status": {"conditions": [{
-            "type": CONDITION,
-            "status": "False",
-            "reason": error_reason,
-            "message": message,
-            "observedGeneration": obj.meta().generation,
-            "lastTransitionTime": Timestamp::from_second(now.as_second()).unwrap_or(now),
-        }]},
-    });
+    let condition = condition(
+        &[],
+        CONDITION,
+        false,
+        error_reason,
+        message,
+        obj.meta().generation,
+        now,
+    );
     let name = obj.name_any();
-    let result = api::<K>(&ctx, obj.meta().namespace.as_deref())
-        .patch_status(
-            &name,
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(&patch),
-        )
-        .await;
+    let result = status::apply::<K>(
+        &ctx,
+        obj.meta().namespace.as_deref(),
+        &name,
+        FIELD_MANAGER,
+        &json!({"conditions": [condition]}),
+    )
+    .await;
     if let Err(e) = result {
         tracing::debug!(object = %name, error = %e, "could not set the Reconciled condition");
     }
@@ -79,18 +67,14 @@ pub async fn surface<K: Resource<DynamicType = ()>>(
 /// After a success that followed failures: the condition goes (applying an
 /// empty status releases, and so removes, what this manager set).
 pub async fn clear<K: Resource<DynamicType = ()>>(ctx: Arc<Context>, obj: ObjectRef<K>) {
-    let patch = json!({
-        "apiVersion": K::api_version(&()),
-        "kind": K::kind(&()),
-        "status": {},
-    });
-    let result = api::<K>(&ctx, obj.namespace.as_deref())
-        .patch_status(
-            &obj.name,
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(&patch),
-        )
-        .await;
+    let result = status::apply::<K>(
+        &ctx,
+        obj.namespace.as_deref(),
+        &obj.name,
+        FIELD_MANAGER,
+        &json!({}),
+    )
+    .await;
     match result {
         Ok(_) => {}
         Err(kube::Error::Api(e)) if e.code == 404 => {}

@@ -3,12 +3,12 @@
 //! they share is in [`context`]. A thin shell: every decision is made by the
 //! pure core ([`crate::deadline`], [`crate::routing`]).
 
-pub mod conditions;
 pub mod context;
 pub mod errors;
 pub mod leader;
 pub mod readiness;
 pub mod routing;
+pub mod status;
 pub mod ticket;
 pub mod workspace;
 pub mod world;
@@ -29,11 +29,11 @@ use crate::health::Health;
 use crate::metrics::Metrics;
 use world::{Kind, World};
 
-pub use context::{
-    Context, DefaultWorkspace, Error, Settings, Shutdown, WatchBackoff, backoff_delay, error_policy,
-    requeue_at,
-};
 use context::shutdown_signal;
+pub use context::{
+    Context, DefaultWorkspace, Error, Settings, Shutdown, WatchBackoff, backoff_delay,
+    error_policy, requeue_at,
+};
 
 /// Runs the operator until SIGTERM/SIGINT.
 pub async fn run(settings: Settings) -> Result<(), Error> {
@@ -53,8 +53,7 @@ pub async fn run(settings: Settings) -> Result<(), Error> {
         // A standby is ready: it is healthy and waiting, and rollouts of a
         // two-replica Deployment must not hang on it.
         health.ready.store(true, Ordering::Relaxed);
-        let leadership =
-            leader::acquire(client.clone(), &settings, shutdown.clone()).await?;
+        let leadership = leader::acquire(client.clone(), &settings, shutdown.clone()).await?;
         let Some(mut lost) = leadership else {
             tracing::info!("shut down before becoming leader");
             let _ = server.await;

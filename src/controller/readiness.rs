@@ -7,19 +7,17 @@ use std::sync::Arc;
 use futures::StreamExt;
 use futures::channel::mpsc::UnboundedReceiver;
 use jiff::Timestamp;
-use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 
-use super::conditions::condition;
 use super::context::{Context, Error, Shutdown, error_policy};
 use super::errors;
-use crate::api::{API_VERSION, SlaPolicy, SlaPolicyStatus, SupportTier, SupportTierStatus};
+use super::status::{self, FIELD_MANAGER};
+use crate::api::condition::condition;
+use crate::api::{SlaPolicy, SlaPolicyStatus, SupportTier, SupportTierStatus};
 use crate::catalog::Lookup;
-
-pub const FIELD_MANAGER: &str = "support-operator";
 
 pub async fn policy_controller(
     ctx: Arc<Context>,
@@ -79,7 +77,7 @@ async fn reconcile_policy(policy: Arc<SlaPolicy>, ctx: Arc<Context>) -> Result<A
         )],
     };
     if policy.status.as_ref() != Some(&status) {
-        apply_status::<SlaPolicy>(&ctx, &name, "SlaPolicy", &status).await?;
+        apply_status::<SlaPolicy>(&ctx, &name, &status).await?;
     }
     Ok(Action::await_change())
 }
@@ -132,7 +130,7 @@ async fn reconcile_tier(tier: Arc<SupportTier>, ctx: Arc<Context>) -> Result<Act
         )],
     };
     if tier.status.as_ref() != Some(&status) {
-        apply_status::<SupportTier>(&ctx, &name, "SupportTier", &status).await?;
+        apply_status::<SupportTier>(&ctx, &name, &status).await?;
     }
     Ok(Action::await_change())
 }
@@ -155,27 +153,13 @@ fn ready(
     )
 }
 
-/// Writes a cluster-scoped object's status by server-side apply.
-async fn apply_status<K>(
+/// Writes a cluster-scoped object's status, counted under its kind.
+async fn apply_status<K: kube::Resource<DynamicType = ()>>(
     ctx: &Context,
     name: &str,
-    kind: &str,
     status: &impl serde::Serialize,
-) -> Result<(), Error>
-where
-    K: kube::Resource<DynamicType = (), Scope = k8s_openapi::ClusterResourceScope>
-        + Clone
-        + serde::de::DeserializeOwned
-        + std::fmt::Debug,
-{
-    let patch = serde_json::json!({"apiVersion": API_VERSION, "kind": kind, "status": status});
-    Api::<K>::all(ctx.client.clone())
-        .patch_status(
-            name,
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(&patch),
-        )
-        .await?;
-    ctx.metrics.wrote(&kind.to_ascii_lowercase());
+) -> Result<(), Error> {
+    status::apply::<K>(ctx, None, name, FIELD_MANAGER, status).await?;
+    ctx.metrics.wrote(&K::kind(&()).to_ascii_lowercase());
     Ok(())
 }

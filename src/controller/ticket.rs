@@ -7,18 +7,17 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use k8s_openapi::api::events::v1 as events;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
-use kube::api::{Api, Patch, PatchParams, PostParams};
+use kube::api::{Api, PostParams};
 use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
 
 use super::context::{Context, Error, requeue_at};
-use crate::api::{API_VERSION, Phase, Ticket, TicketStatus};
+use super::status::{self, FIELD_MANAGER};
+use crate::api::{Phase, Ticket, TicketStatus};
 use crate::deadline::plan::Plan;
 use crate::deadline::{TicketInput, evaluate};
 use crate::metrics::{TicketLabels, WorkspaceLabels};
 
-/// Field manager of ticket status writes.
-pub const FIELD_MANAGER: &str = "support-operator";
 pub const CONTROLLER: &str = "ticket";
 
 pub async fn reconcile(ticket: Arc<Ticket>, ctx: Arc<Context>) -> Result<Action, Error> {
@@ -39,19 +38,7 @@ pub async fn reconcile(ticket: Arc<Ticket>, ctx: Arc<Context>) -> Result<Action,
         // under names derived from the transition, a repeat is refused by
         // the API server as AlreadyExists, so each is published once.
         announce(&ticket, previous, &eval.status, &ctx).await;
-        let api: Api<Ticket> = Api::namespaced(ctx.client.clone(), &namespace);
-        let patch = serde_json::json!({
-            "apiVersion": API_VERSION,
-            "kind": "Ticket",
-            "status": eval.status,
-        });
-        api.patch_status(
-            &name,
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(&patch),
-        )
-        .await
-        .map_err(Error::Kube)?;
+        status::apply::<Ticket>(&ctx, Some(&namespace), &name, FIELD_MANAGER, &eval.status).await?;
         ctx.metrics.wrote(CONTROLLER);
         observe_first_response(previous, &eval.status, &eval.plan, &ctx);
     }

@@ -20,16 +20,16 @@ use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 
-use super::conditions::condition;
 use super::context::{Context, Error, Shutdown, error_policy, requeue_at};
 use super::errors;
+use super::status::{self, FIELD_MANAGER};
 use crate::api::common::{Subject, SubjectKind};
+use crate::api::condition::condition;
 use crate::api::workspace::{Provider, RejectedSubject, SUPPORT_ADMIN_ROLE};
-use crate::api::{API_VERSION, Workspace, WorkspaceSpec, WorkspaceStatus};
+use crate::api::{Workspace, WorkspaceSpec, WorkspaceStatus};
 use crate::catalog::{Catalog, allows_personal_accounts};
 use crate::routing::MANAGED_BY;
 
-pub const FIELD_MANAGER: &str = "support-operator";
 pub const CONTROLLER: &str = "workspace";
 /// Label naming the workspace a namespace or binding belongs to; set by hand
 /// on an existing namespace, it lets a workspace adopt it.
@@ -181,15 +181,7 @@ async fn reconcile(ws: Arc<Workspace>, ctx: Arc<Context>) -> Result<Action, Erro
         conditions,
     };
     if ws.status.as_ref() != Some(&status) {
-        let patch =
-            serde_json::json!({"apiVersion": API_VERSION, "kind": "Workspace", "status": status});
-        Api::<Workspace>::all(ctx.client.clone())
-            .patch_status(
-                &ws.name_any(),
-                &PatchParams::apply(FIELD_MANAGER).force(),
-                &Patch::Apply(&patch),
-            )
-            .await?;
+        status::apply::<Workspace>(&ctx, None, &ws.name_any(), FIELD_MANAGER, &status).await?;
         ctx.metrics.wrote(CONTROLLER);
     }
     Ok(requeue_at(verdict.next_expiry, now))

@@ -6,6 +6,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
 use super::phase::Snapshot;
 use super::plan::{Accepted, Plan, ts};
+use crate::api::condition::condition;
 use crate::api::ticket::{Downgrade, Escalation};
 use crate::api::{Phase, TicketStatus};
 
@@ -257,18 +258,9 @@ fn settle(
     previous: Option<&TicketStatus>,
     now: Timestamp,
 ) -> Condition {
-    let prior = previous.and_then(|p| p.conditions.iter().find(|c| c.type_ == d.type_));
-    let status = if d.status { "True" } else { "False" };
-    let last_transition_time = match prior {
-        Some(c) if c.status == status => c.last_transition_time.clone(),
-        _ => Time(ts(d.since.unwrap_or(now.as_second()))),
-    };
-    Condition {
-        type_: d.type_.to_string(),
-        status: status.to_string(),
-        reason: d.reason,
-        message: d.message,
-        observed_generation: generation,
-        last_transition_time,
-    }
+    let previous = previous.map_or(&[][..], |p| p.conditions.as_slice());
+    let since = d.since.map_or(now, ts);
+    condition(
+        previous, d.type_, d.status, &d.reason, d.message, generation, since,
+    )
 }

@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -455,7 +454,8 @@ impl Manifests {
             });
         };
         for p in &self.policies {
-            if let Lookup::Invalid(problem) = catalog.policy(p.metadata.name.as_deref().unwrap_or_default())
+            if let Lookup::Invalid(problem) =
+                catalog.policy(p.metadata.name.as_deref().unwrap_or_default())
             {
                 push(
                     "SlaPolicy",
@@ -466,7 +466,8 @@ impl Manifests {
             }
         }
         for t in &self.tiers {
-            if let Lookup::Invalid(problem) = catalog.tier(t.metadata.name.as_deref().unwrap_or_default())
+            if let Lookup::Invalid(problem) =
+                catalog.tier(t.metadata.name.as_deref().unwrap_or_default())
             {
                 push(
                     "SupportTier",

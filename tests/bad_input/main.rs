@@ -51,7 +51,7 @@ use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::Api;
 use kube::api::{ApiResource, DynamicObject, ListParams, PostParams};
 use serde_json::{Value, json};
-use support::ControlPlane;
+use support::{ControlPlane, poll, repo_root};
 use support_operator::api::{API_VERSION, SlaPolicy, SupportTier, Ticket, Workspace};
 
 use operator::Operator;
@@ -68,12 +68,8 @@ const VERDICT_TIMEOUT: Duration = Duration::from_secs(20);
 /// Longest an `evaluate` run may take before it counts as hung.
 const EVALUATE_TIMEOUT: Duration = Duration::from_secs(60);
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn corpus_dir() -> PathBuf {
-    root().join("tests/fixtures/bad-input")
+    repo_root().join("tests/fixtures/bad-input")
 }
 
 // ---------------------------------------------------------------- the corpus
@@ -842,19 +838,6 @@ fn alive(pid: u32) -> bool {
         .is_some_and(|rest| !rest.starts_with('Z'))
 }
 
-async fn eventually<T>(timeout: Duration, mut check: impl AsyncFnMut() -> Option<T>) -> Option<T> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(v) = check().await {
-            return Some(v);
-        }
-        if Instant::now() > deadline {
-            return None;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
 // ------------------------------------------------------------------ the test
 
 #[tokio::test(flavor = "multi_thread")]
@@ -874,19 +857,7 @@ async fn every_bad_manifest_gets_the_same_clear_verdict_online_and_offline() {
 
     // The control plane, the CRDs, the roles, the operator and the base objects.
     let cp = ControlPlane::shared();
-    cp.kubectl_ok(&["apply", "-f", root().join("crds").to_str().unwrap()]);
-    cp.kubectl_ok(&[
-        "wait",
-        "--for=condition=Established",
-        "crd",
-        "--all",
-        "--timeout=60s",
-    ]);
-    cp.kubectl_ok(&[
-        "apply",
-        "-f",
-        root().join("deploy/cluster-roles.yaml").to_str().unwrap(),
-    ]);
+    cp.install_crds_and_roles();
     let client = cp.client().await;
     let namespaces: Api<Namespace> = Api::all(client.clone());
     let mut wanted: Vec<String> = vec![OPERATOR_NS.into(), "bi-restarted".into()];
@@ -918,7 +889,7 @@ async fn every_bad_manifest_gets_the_same_clear_verdict_online_and_offline() {
         ("SupportTier", "bi-base-other"),
         ("Workspace", "bi-base-ws"),
     ];
-    let ready = eventually(Duration::from_secs(30), async || {
+    let ready = poll(Duration::from_secs(30), async || {
         let all = statuses(&client).await;
         let ns = namespaces.get_opt(TICKETS_NS).await.ok().flatten();
         (ns.is_some()
@@ -1004,7 +975,7 @@ async fn every_bad_manifest_gets_the_same_clear_verdict_online_and_offline() {
         TICKETS_NS.to_string(),
         "bi-canary".to_string(),
     );
-    let canary_seen = eventually(Duration::from_secs(15), async || {
+    let canary_seen = poll(Duration::from_secs(15), async || {
         let all = statuses(&client).await;
         let seen = observed("Ticket", all.get(&key));
         (seen == "accepted, ticket Breached").then_some(seen)
@@ -1035,7 +1006,7 @@ async fn every_bad_manifest_gets_the_same_clear_verdict_online_and_offline() {
 
     // A restart after the corpus: a fresh operator must sync and serve tickets.
     let fresh = Fresh::start(cp);
-    let fresh_ready = eventually(Duration::from_secs(20), async || {
+    let fresh_ready = poll(Duration::from_secs(20), async || {
         fresh
             .get("/readyz")
             .filter(|b| b.trim() == "ok")
@@ -1045,7 +1016,7 @@ async fn every_bad_manifest_gets_the_same_clear_verdict_online_and_offline() {
     let fresh_tickets = match fresh_ready {
         None => None,
         Some(()) => {
-            eventually(Duration::from_secs(15), async || {
+            poll(Duration::from_secs(15), async || {
                 let n = ticket_reconciles(&fresh.get("/metrics").unwrap_or_default());
                 (n > 0).then_some(n)
             })

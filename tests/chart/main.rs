@@ -18,7 +18,6 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
@@ -29,11 +28,10 @@ use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret, ServiceAccount};
 use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, RoleBinding};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::Api;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::{Api, Client, Config};
 use serde_json::{Value, json};
-use support::ControlPlane;
+use support::{ControlPlane, client_from, eventually, repo_root, text};
 use support_operator::api::Ticket;
 
 use operator::Operator;
@@ -48,46 +46,11 @@ const TICKET_ROLES: [&str; 3] = [
     "support-operator:workspace-admin",
 ];
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn chart() -> PathBuf {
-    root().join("charts/support-operator")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    repo_root().join("charts/support-operator")
 }
 
 // ------------------------------------------------------------------ helm
-
-/// Runs the helm of the control plane's bin folder, with its own cache,
-/// config and data folders (nothing of the user's) and the admin kubeconfig.
-fn helm(cp: &ControlPlane, args: &[&str]) -> Output {
-    let home = cp.dir().join("helm-home");
-    Command::new(cp.bin_dir().join("helm"))
-        .args(args)
-        .env("HELM_CACHE_HOME", home.join("cache"))
-        .env("HELM_CONFIG_HOME", home.join("config"))
-        .env("HELM_DATA_HOME", home.join("data"))
-        .env("KUBECONFIG", cp.kubeconfig_path())
-        .current_dir(root())
-        .stdin(Stdio::null())
-        .output()
-        .expect("running helm")
-}
-
-fn helm_ok(cp: &ControlPlane, args: &[&str]) -> String {
-    let out = helm(cp, args);
-    assert!(
-        out.status.success(),
-        "helm {args:?} failed:\n{}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
-}
 
 /// `helm template` of the chart with `extra` arguments, as objects.
 fn render(cp: &ControlPlane, extra: &[&str]) -> Vec<Value> {
@@ -100,7 +63,7 @@ fn render(cp: &ControlPlane, extra: &[&str]) -> Vec<Value> {
         NS,
     ];
     args.extend_from_slice(extra);
-    let yaml = helm_ok(cp, &args);
+    let yaml = cp.helm_ok(&args);
     let docs: Vec<Value> = serde_saphyr::from_multiple(&yaml)
         .unwrap_or_else(|e| panic!("helm template printed invalid YAML: {e}\n{yaml}"));
     docs.into_iter().filter(|d| !d.is_null()).collect()
@@ -117,7 +80,7 @@ fn render_err(cp: &ControlPlane, extra: &[&str]) -> String {
         NS,
     ];
     args.extend_from_slice(extra);
-    let out = helm(cp, &args);
+    let out = cp.helm(&args);
     assert!(
         !out.status.success(),
         "helm template {extra:?} should have failed:\n{}",
@@ -205,7 +168,7 @@ fn the_charts_crds_are_the_generated_crds() {
             })
             .collect()
     };
-    let generated = list(&root().join("crds"));
+    let generated = list(&repo_root().join("crds"));
     let in_chart = list(&chart().join("files/crds"));
     assert_eq!(generated.len(), 4, "crds/ holds the four CRDs");
     assert!(
@@ -223,7 +186,7 @@ async fn rendered_crds_are_the_generated_ones_kept_on_uninstall_and_skippable() 
     let docs = render(cp, &[]);
     let rendered = of_kind(&docs, "CustomResourceDefinition");
     assert_eq!(rendered.len(), 4);
-    for file in std::fs::read_dir(root().join("crds")).unwrap() {
+    for file in std::fs::read_dir(repo_root().join("crds")).unwrap() {
         let path = file.unwrap().path();
         let want = yaml_docs(&path).remove(0);
         let name = want["metadata"]["name"].as_str().unwrap();
@@ -281,7 +244,7 @@ async fn helm_lint_is_clean() {
     ] {
         let mut args = vec!["lint", "--strict", chart, "--namespace", NS];
         args.extend_from_slice(extra);
-        let out = helm_ok(cp, &args);
+        let out = cp.helm_ok(&args);
         eprintln!("helm lint {extra:?}:\n{out}");
         assert!(out.contains("0 chart(s) failed"), "{out}");
         assert!(
@@ -421,7 +384,7 @@ async fn helm_template_renders_least_privilege_rbac() {
     }
 
     // The ticket roles are deploy/cluster-roles.yaml's, with their aggregation labels.
-    let shipped = yaml_docs(&root().join("deploy/cluster-roles.yaml"));
+    let shipped = yaml_docs(&repo_root().join("deploy/cluster-roles.yaml"));
     assert_eq!(shipped.len(), 3);
     for want in &shipped {
         let name = want["metadata"]["name"].as_str().unwrap();
@@ -655,7 +618,7 @@ async fn helm_template_renders_a_hardened_two_replica_deployment() {
 
 /// The README's "Install with Helm" table: `key`, default, description.
 fn readme_values_table() -> BTreeMap<String, String> {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
     let start = readme
         .find("\n## Install with Helm\n")
         .expect("README has an \"Install with Helm\" section");
@@ -742,25 +705,6 @@ fn readme_values_table_lists_every_value_with_its_default() {
 
 // ------------------------------------------------- chart, in the cluster
 
-/// Polls `check` until it gives a value or `timeout` passes.
-async fn eventually<T>(
-    timeout: Duration,
-    what: &str,
-    mut check: impl AsyncFnMut() -> Option<T>,
-) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
 /// A kubeconfig for the chart's ServiceAccount: the control plane's server
 /// and CA (from the admin kubeconfig) and a token from the TokenRequest API.
 async fn service_account_kubeconfig(cp: &ControlPlane) -> (PathBuf, String) {
@@ -781,29 +725,9 @@ async fn service_account_kubeconfig(cp: &ControlPlane) -> (PathBuf, String) {
         .status
         .expect("TokenRequest status")
         .token;
-    let admin_config = Kubeconfig::read_from(cp.kubeconfig_path()).unwrap();
-    let cluster = admin_config.clusters[0].cluster.as_ref().unwrap();
-    let server = cluster.server.as_ref().unwrap();
-    let ca = cluster.certificate_authority_data.as_ref().unwrap();
     let user = format!("system:serviceaccount:{NS}:{RELEASE}");
-    let kubeconfig = format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: {server}\n    certificate-authority-data: {ca}\n\
-         users:\n- name: {user}\n  user:\n    token: {token}\ncontexts:\n- name: chart\n  context:\n    cluster: test\n    user: {user}\n    namespace: {NS}\n\
-         current-context: chart\n"
-    );
-    let path = cp.dir().join("service-account.kubeconfig");
-    std::fs::write(&path, kubeconfig).unwrap();
+    let path = cp.token_kubeconfig("service-account.kubeconfig", &user, &token, Some(NS));
     (path, user)
-}
-
-async fn client_from(kubeconfig: &Path) -> Client {
-    let config = Config::from_custom_kubeconfig(
-        Kubeconfig::read_from(kubeconfig).unwrap(),
-        &KubeConfigOptions::default(),
-    )
-    .await
-    .unwrap();
-    Client::try_from(config).unwrap()
 }
 
 /// A request that must be refused: 403, printed with the API server's words.
@@ -847,17 +771,14 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
     let started = Instant::now();
 
     // ---- helm install, as the README says.
-    let out = helm_ok(
-        cp,
-        &[
-            "install",
-            RELEASE,
-            chart,
-            "--namespace",
-            NS,
-            "--create-namespace",
-        ],
-    );
+    let out = cp.helm_ok(&[
+        "install",
+        RELEASE,
+        chart,
+        "--namespace",
+        NS,
+        "--create-namespace",
+    ]);
     eprintln!(
         "helm install ({:.1}s):\n{out}",
         started.elapsed().as_secs_f64()
@@ -909,7 +830,7 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
     eprintln!("leader lease held by {holder}");
 
     // ---- The examples, applied by the admin.
-    let examples = root().join("examples");
+    let examples = repo_root().join("examples");
     for file in ["policies.yaml", "tiers.yaml", "workspaces.yaml"] {
         cp.kubectl_ok(&["apply", "-f", examples.join(file).to_str().unwrap()]);
     }
@@ -1298,21 +1219,18 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
         .items
         .len();
     assert_eq!(count, manifests.tickets.len());
-    let out = helm_ok(
-        cp,
-        &[
-            "upgrade",
-            RELEASE,
-            chart,
-            "--namespace",
-            NS,
-            "--reuse-values",
-            "--set",
-            "replicaCount=3",
-            "--set",
-            "operator.ticketConcurrency=4",
-        ],
-    );
+    let out = cp.helm_ok(&[
+        "upgrade",
+        RELEASE,
+        chart,
+        "--namespace",
+        NS,
+        "--reuse-values",
+        "--set",
+        "replicaCount=3",
+        "--set",
+        "operator.ticketConcurrency=4",
+    ]);
     eprintln!("helm upgrade:\n{out}");
     let deployment = deployments.get(RELEASE).await.unwrap();
     let spec = deployment.spec.unwrap();
@@ -1342,19 +1260,16 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
         "statuses survive the upgrade"
     );
     // Handing the CRDs over to someone else (crds.install=false) keeps them too.
-    let out = helm_ok(
-        cp,
-        &[
-            "upgrade",
-            RELEASE,
-            chart,
-            "--namespace",
-            NS,
-            "--reuse-values",
-            "--set",
-            "crds.install=false",
-        ],
-    );
+    let out = cp.helm_ok(&[
+        "upgrade",
+        RELEASE,
+        chart,
+        "--namespace",
+        NS,
+        "--reuse-values",
+        "--set",
+        "crds.install=false",
+    ]);
     assert!(out.contains("REVISION: 3"), "{out}");
     assert_eq!(
         ours(crds.list(&ListParams::default()).await.unwrap().items),
@@ -1369,23 +1284,20 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
             .len(),
         count
     );
-    let out = helm_ok(
-        cp,
-        &[
-            "upgrade",
-            RELEASE,
-            chart,
-            "--namespace",
-            NS,
-            "--reuse-values",
-            "--set",
-            "crds.install=true",
-        ],
-    );
+    let out = cp.helm_ok(&[
+        "upgrade",
+        RELEASE,
+        chart,
+        "--namespace",
+        NS,
+        "--reuse-values",
+        "--set",
+        "crds.install=true",
+    ]);
     assert!(out.contains("REVISION: 4"), "{out}");
 
     // ---- helm uninstall: the operator's objects go; CRDs and tickets stay.
-    let out = helm_ok(cp, &["uninstall", RELEASE, "--namespace", NS]);
+    let out = cp.helm_ok(&["uninstall", RELEASE, "--namespace", NS]);
     eprintln!("helm uninstall:\n{out}");
     assert_eq!(
         ours(crds.list(&ListParams::default()).await.unwrap().items),
@@ -1413,7 +1325,7 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
     .await;
 
     // ---- And installed again over the kept CRDs (Helm adopts them).
-    let out = helm_ok(cp, &["install", RELEASE, chart, "--namespace", NS]);
+    let out = cp.helm_ok(&["install", RELEASE, chart, "--namespace", NS]);
     assert!(out.contains("STATUS: deployed"), "{out}");
     assert_eq!(
         tickets

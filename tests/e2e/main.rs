@@ -9,7 +9,6 @@ mod operator;
 #[path = "../support/mod.rs"]
 mod support;
 
-use std::path::Path;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -17,16 +16,12 @@ use jiff::Timestamp;
 use kube::Api;
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
-use support::ControlPlane;
+use support::{ControlPlane, eventually, repo_root};
 use support_operator::api::{SlaPolicy, Ticket, Workspace};
 
 use operator::Operator;
 
 const OPERATOR_NS: &str = "support-operator";
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 static OPERATOR: OnceLock<Operator> = OnceLock::new();
 
@@ -34,19 +29,7 @@ static OPERATOR: OnceLock<Operator> = OnceLock::new();
 fn setup() -> &'static ControlPlane {
     let cp = ControlPlane::shared();
     OPERATOR.get_or_init(|| {
-        cp.kubectl_ok(&["apply", "-f", root().join("crds").to_str().unwrap()]);
-        cp.kubectl_ok(&[
-            "wait",
-            "--for=condition=Established",
-            "crd",
-            "--all",
-            "--timeout=60s",
-        ]);
-        cp.kubectl_ok(&[
-            "apply",
-            "-f",
-            root().join("deploy/cluster-roles.yaml").to_str().unwrap(),
-        ]);
+        cp.install_crds_and_roles();
         let _ = cp.kubectl(&["create", "namespace", OPERATOR_NS]);
         Operator::start(
             cp,
@@ -61,42 +44,6 @@ fn setup() -> &'static ControlPlane {
         )
     });
     cp
-}
-
-/// Applies a YAML document through kubectl, as a user would.
-fn apply(cp: &ControlPlane, yaml: &str) -> std::process::Output {
-    let file = cp
-        .dir()
-        .join(format!("{}.yaml", ControlPlane::unique_name("apply")));
-    std::fs::write(&file, yaml).unwrap();
-    cp.kubectl(&["apply", "-f", file.to_str().unwrap()])
-}
-
-fn apply_ok(cp: &ControlPlane, yaml: &str) {
-    let out = apply(cp, yaml);
-    assert!(
-        out.status.success(),
-        "apply failed: {}\n{yaml}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// Polls `check` until it gives a value or `timeout` passes.
-async fn eventually<T>(
-    timeout: Duration,
-    what: &str,
-    mut check: impl AsyncFnMut() -> Option<T>,
-) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        if Instant::now() > deadline {
-            panic!("timed out after {timeout:?} waiting for {what}");
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
 }
 
 async fn status_of(cp: &ControlPlane, ns: &str, name: &str) -> Option<Value> {
@@ -121,9 +68,7 @@ fn model(cp: &ControlPlane, prefix: &str, target: &str, extra_workspace: &str) -
         workspace: ControlPlane::unique_name(&format!("{prefix}-w")),
         namespace: ControlPlane::unique_name(&format!("{prefix}-ns")),
     };
-    apply_ok(
-        cp,
-        &format!(
+    cp.apply_yaml_ok(&format!(
             r#"apiVersion: supportpolicy.dev/v1alpha1
 kind: SlaPolicy
 metadata: {{name: {p}}}
@@ -181,7 +126,7 @@ fn ticket_yaml(name: &str, ns: &str, severity: &str, extra: &str) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn examples_get_the_status_evaluate_prints() {
     let cp = setup();
-    let examples = root().join("examples");
+    let examples = repo_root().join("examples");
     for file in ["policies.yaml", "tiers.yaml", "workspaces.yaml"] {
         cp.kubectl_ok(&["apply", "-f", examples.join(file).to_str().unwrap()]);
     }
@@ -290,9 +235,7 @@ async fn examples_get_the_status_evaluate_prints() {
 async fn bad_yaml_is_refused_by_the_api_server_with_the_cel_message() {
     let cp = setup();
     let name = ControlPlane::unique_name("bad");
-    let out = apply(
-        cp,
-        &format!(
+    let out = cp.apply_yaml(&format!(
             r#"apiVersion: supportpolicy.dev/v1alpha1
 kind: SlaPolicy
 metadata: {{name: {name}}}
@@ -308,18 +251,15 @@ spec:
         err.contains("start must be a time HH:MM from 00:00 to 23:59"),
         "{err}"
     );
-    let out = apply(
-        cp,
-        &format!(
-            r#"apiVersion: supportpolicy.dev/v1alpha1
+    let out = cp.apply_yaml(&format!(
+        r#"apiVersion: supportpolicy.dev/v1alpha1
 kind: SlaPolicy
 metadata: {{name: {name}}}
 spec:
   severities: [{{name: A, initialResponse: 1d, coverage: 24x7}}]
   calendars: [{{name: office, timeZone: UTC, hours: []}}]
 "#
-        ),
-    );
+    ));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("initialResponse must be a duration"), "{err}");
     assert!(
@@ -335,15 +275,12 @@ async fn a_policy_change_moves_due_times_within_seconds() {
     wait_namespace(cp, &m.namespace).await;
     let opened = Timestamp::now() - jiff::SignedDuration::from_hours(1);
     let opened = opened.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
-    apply_ok(
-        cp,
-        &ticket_yaml(
-            "t1",
-            &m.namespace,
-            "A",
-            &format!("  openedAt: \"{opened}\""),
-        ),
-    );
+    cp.apply_yaml_ok(&ticket_yaml(
+        "t1",
+        &m.namespace,
+        "A",
+        &format!("  openedAt: \"{opened}\""),
+    ));
     let start: Timestamp = opened.parse().unwrap();
     let due = |s: &Value| {
         s["responseDueAt"]
@@ -379,7 +316,7 @@ async fn a_ticket_turns_breached_at_its_due_time_with_no_other_change() {
     let cp = setup();
     let m = model(cp, "breach", "20s", "");
     wait_namespace(cp, &m.namespace).await;
-    apply_ok(cp, &ticket_yaml("fast", &m.namespace, "A", ""));
+    cp.apply_yaml_ok(&ticket_yaml("fast", &m.namespace, "A", ""));
     let status = eventually(Duration::from_secs(15), "a due time", async || {
         let s = status_of(cp, &m.namespace, "fast").await?;
         s["responseDueAt"].is_string().then_some(s)
@@ -557,7 +494,7 @@ async fn deleting_a_workspace_or_policy_removes_what_the_operator_made() {
         "  members: [{kind: User, name: erin@contoso.com}]",
     );
     wait_namespace(cp, &m.namespace).await;
-    apply_ok(cp, &ticket_yaml("t", &m.namespace, "A", ""));
+    cp.apply_yaml_ok(&ticket_yaml("t", &m.namespace, "A", ""));
     let client = cp.client().await;
     let cms: Api<k8s_openapi::api::core::v1::ConfigMap> =
         Api::namespaced(client.clone(), &m.namespace);
@@ -649,9 +586,7 @@ async fn a_failing_ticket_shows_its_error_backs_off_alone_and_recovers() {
     let policy = ControlPlane::unique_name("refuse-phase");
     // Refuses any write that gives a labelled ticket a phase: the operator's
     // status writes fail, the condition-only write of the error does not.
-    apply_ok(
-        cp,
-        &format!(
+    cp.apply_yaml_ok(&format!(
             r#"apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingAdmissionPolicy
 metadata: {{name: {policy}}}
@@ -684,13 +619,10 @@ spec:
     // Policies take effect asynchronously; wait until a probe is refused.
     let client = cp.client().await;
     let tickets: Api<Ticket> = Api::namespaced(client.clone(), &m.namespace);
-    apply_ok(
-        cp,
-        &ticket_yaml("probe", &m.namespace, "A", "").replace(
-            "metadata: {name: probe,",
-            "metadata: {labels: {poison: \"true\"}, name: probe,",
-        ),
-    );
+    cp.apply_yaml_ok(&ticket_yaml("probe", &m.namespace, "A", "").replace(
+        "metadata: {name: probe,",
+        "metadata: {labels: {poison: \"true\"}, name: probe,",
+    ));
     eventually(
         Duration::from_secs(30),
         "the policy to refuse",
@@ -707,14 +639,11 @@ spec:
     )
     .await;
 
-    apply_ok(
-        cp,
-        &ticket_yaml("poisoned", &m.namespace, "A", "").replace(
-            "metadata: {name: poisoned,",
-            "metadata: {labels: {poison: \"true\"}, name: poisoned,",
-        ),
-    );
-    apply_ok(cp, &ticket_yaml("healthy", &m.namespace, "A", ""));
+    cp.apply_yaml_ok(&ticket_yaml("poisoned", &m.namespace, "A", "").replace(
+        "metadata: {name: poisoned,",
+        "metadata: {labels: {poison: \"true\"}, name: poisoned,",
+    ));
+    cp.apply_yaml_ok(&ticket_yaml("healthy", &m.namespace, "A", ""));
 
     // The neighbour is served while the poisoned one fails.
     eventually(

@@ -7,12 +7,11 @@ mod operator;
 #[path = "../support/mod.rs"]
 mod support;
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::coordination::v1::Lease;
 use kube::Api;
-use support::ControlPlane;
+use support::{ControlPlane, repo_root};
 use support_operator::api::Ticket;
 
 use operator::Operator;
@@ -40,20 +39,7 @@ fn writes(op: &Operator) -> u64 {
 #[tokio::test(flavor = "multi_thread")]
 async fn only_the_leader_writes_and_the_standby_takes_over() {
     let cp = ControlPlane::shared();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    cp.kubectl_ok(&["apply", "-f", root.join("crds").to_str().unwrap()]);
-    cp.kubectl_ok(&[
-        "wait",
-        "--for=condition=Established",
-        "crd",
-        "--all",
-        "--timeout=60s",
-    ]);
-    cp.kubectl_ok(&[
-        "apply",
-        "-f",
-        root.join("deploy/cluster-roles.yaml").to_str().unwrap(),
-    ]);
+    cp.install_crds_and_roles();
     cp.kubectl_ok(&["create", "namespace", NS]);
     let a = Operator::start(
         cp,
@@ -86,7 +72,7 @@ async fn only_the_leader_writes_and_the_standby_takes_over() {
         cp.kubectl_ok(&[
             "apply",
             "-f",
-            root.join("examples").join(file).to_str().unwrap(),
+            repo_root().join("examples").join(file).to_str().unwrap(),
         ]);
     }
     let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
@@ -105,7 +91,7 @@ async fn only_the_leader_writes_and_the_standby_takes_over() {
     cp.kubectl_ok(&[
         "apply",
         "-f",
-        root.join("examples/tickets.yaml").to_str().unwrap(),
+        repo_root().join("examples/tickets.yaml").to_str().unwrap(),
     ]);
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {

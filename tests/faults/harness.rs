@@ -19,7 +19,8 @@ use serde_json::{Value, json};
 use support_operator::api::{SlaPolicy, SupportTier, Ticket, Workspace};
 
 use super::operator::Operator;
-use super::support::{ControlPlane, strip_times};
+pub use super::support::eventually;
+use super::support::{ControlPlane, repo_root, strip_times};
 
 /// Namespace of the operator (its routing ConfigMap, its lease).
 pub const OPERATOR_NS: &str = "support-operator";
@@ -29,29 +30,13 @@ pub const OPERATOR_NS: &str = "support-operator";
 /// once: one test at a time, whatever `--test-threads` says.
 pub static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
 /// The control plane with the CRDs, the ticket roles and the operator's
 /// namespace.
 pub fn setup() -> &'static ControlPlane {
     static DONE: OnceLock<()> = OnceLock::new();
     let cp = ControlPlane::shared();
     DONE.get_or_init(|| {
-        cp.kubectl_ok(&["apply", "-f", root().join("crds").to_str().unwrap()]);
-        cp.kubectl_ok(&[
-            "wait",
-            "--for=condition=Established",
-            "crd",
-            "--all",
-            "--timeout=60s",
-        ]);
-        cp.kubectl_ok(&[
-            "apply",
-            "-f",
-            root().join("deploy/cluster-roles.yaml").to_str().unwrap(),
-        ]);
+        cp.install_crds_and_roles();
         let _ = cp.kubectl(&["create", "namespace", OPERATOR_NS]);
     });
     cp
@@ -94,24 +79,6 @@ pub async fn sleep_until(t: Timestamp) {
     let d = t.duration_since(Timestamp::now());
     if d > SignedDuration::ZERO {
         tokio::time::sleep(Duration::try_from(d).unwrap_or_default()).await;
-    }
-}
-
-/// Polls `check` until it gives a value or `timeout` passes.
-pub async fn eventually<T>(
-    timeout: Duration,
-    what: &str,
-    mut check: impl AsyncFnMut() -> Option<T>,
-) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        if Instant::now() > deadline {
-            panic!("timed out after {timeout:?} waiting for {what}");
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
 
@@ -550,7 +517,7 @@ pub fn process_alive(pid: u32) -> bool {
 
 /// Runs `hack/control-plane ACTION DIR NAME [extra]` on the running control plane.
 pub fn control_plane(cp: &ControlPlane, action: &str, name: &str, extra: &[&str]) {
-    let out = Command::new(root().join("hack/control-plane"))
+    let out = Command::new(repo_root().join("hack/control-plane"))
         .arg(action)
         .arg(cp.dir())
         .arg(name)

@@ -15,8 +15,7 @@ mod operator;
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -29,10 +28,9 @@ use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
-use kube::config::Kubeconfig;
 use kube::{Api, Client, ResourceExt};
 use serde_json::{Value, json};
-use support::ControlPlane;
+use support::{ControlPlane, client_from, eventually, repo_root, text};
 use support_operator::api::{Ticket, Workspace, WorkspaceStatus};
 
 use operator::Operator;
@@ -57,14 +55,6 @@ const PROTECTED: [&str; 5] = [
 ];
 const TIMEOUT: Duration = Duration::from_secs(30);
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 // ------------------------------------------------------------------ setup
 
 struct Installed {
@@ -81,18 +71,15 @@ fn setup() -> (&'static ControlPlane, &'static Installed) {
     let cp = ControlPlane::shared();
     let installed = INSTALLED.get_or_init(|| {
         let started = Instant::now();
-        let chart = root().join("charts/support-operator");
-        helm_ok(
-            cp,
-            &[
-                "install",
-                RELEASE,
-                chart.to_str().unwrap(),
-                "--namespace",
-                OPERATOR_NS,
-                "--create-namespace",
-            ],
-        );
+        let chart = repo_root().join("charts/support-operator");
+        cp.helm_ok(&[
+            "install",
+            RELEASE,
+            chart.to_str().unwrap(),
+            "--namespace",
+            OPERATOR_NS,
+            "--create-namespace",
+        ]);
         cp.kubectl_ok(&[
             "wait",
             "--for=condition=Established",
@@ -102,7 +89,7 @@ fn setup() -> (&'static ControlPlane, &'static Installed) {
         ]);
         // The tier every workspace here names: a workspace on a missing
         // tier is not Ready (reason UnknownTier).
-        let tier = root().join("tests/security/tier.yaml");
+        let tier = repo_root().join("tests/security/tier.yaml");
         cp.kubectl_ok(&["apply", "-f", tier.to_str().unwrap()]);
         let token = cp.kubectl_ok(&[
             "create",
@@ -140,72 +127,10 @@ fn setup() -> (&'static ControlPlane, &'static Installed) {
 /// A kubeconfig for the chart's ServiceAccount: the control plane's server
 /// and CA (from the admin kubeconfig) and a token from the TokenRequest API.
 fn service_account_kubeconfig(cp: &ControlPlane, token: &str) -> PathBuf {
-    let admin = Kubeconfig::read_from(cp.kubeconfig_path()).unwrap();
-    let cluster = admin.clusters[0].cluster.as_ref().unwrap();
-    let server = cluster.server.as_ref().unwrap();
-    let ca = cluster.certificate_authority_data.as_ref().unwrap();
-    let kubeconfig = format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: {server}\n    certificate-authority-data: {ca}\n\
-         users:\n- name: operator\n  user:\n    token: {token}\ncontexts:\n- name: operator\n  context:\n    cluster: test\n    user: operator\n\
-         current-context: operator\n"
-    );
-    let path = cp.dir().join("security-operator.kubeconfig");
-    std::fs::write(&path, kubeconfig).unwrap();
-    path
-}
-
-async fn client_from(kubeconfig: &Path) -> Client {
-    let config = kube::Config::from_custom_kubeconfig(
-        Kubeconfig::read_from(kubeconfig).unwrap(),
-        &kube::config::KubeConfigOptions::default(),
-    )
-    .await
-    .unwrap();
-    Client::try_from(config).unwrap()
-}
-
-/// The helm of the control plane's bin folder, with its own folders.
-fn helm(cp: &ControlPlane, args: &[&str]) -> Output {
-    let home = cp.dir().join("helm-home");
-    Command::new(cp.bin_dir().join("helm"))
-        .args(args)
-        .env("HELM_CACHE_HOME", home.join("cache"))
-        .env("HELM_CONFIG_HOME", home.join("config"))
-        .env("HELM_DATA_HOME", home.join("data"))
-        .env("KUBECONFIG", cp.kubeconfig_path())
-        .current_dir(root())
-        .stdin(Stdio::null())
-        .output()
-        .expect("running helm")
-}
-
-fn helm_ok(cp: &ControlPlane, args: &[&str]) -> String {
-    let out = helm(cp, args);
-    assert!(
-        out.status.success(),
-        "helm {args:?} failed:\n{}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
+    cp.token_kubeconfig("security-operator.kubeconfig", "operator", token, None)
 }
 
 // ---------------------------------------------------------------- helpers
-
-/// Polls `check` until it gives a value or [`TIMEOUT`] passes.
-async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + TIMEOUT;
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {TIMEOUT:?} waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
 
 /// A request that must be refused by authorization: HTTP 403, printed.
 fn forbidden<T: std::fmt::Debug>(what: &str, result: Result<T, kube::Error>) -> String {
@@ -423,17 +348,21 @@ async fn create_workspace(cp: &ControlPlane, name: &str, namespace: &str, extra:
 /// generation (and, with `want`, has that status), with that condition.
 async fn ready(cp: &ControlPlane, name: &str, want: Option<bool>) -> (WorkspaceStatus, Condition) {
     let api: Api<Workspace> = Api::all(cp.client().await);
-    eventually(&format!("workspace {name} Ready={want:?}"), async || {
-        let ws = api.get_opt(name).await.ok()??;
-        let status = ws.status?;
-        let c = status
-            .conditions
-            .iter()
-            .find(|c| c.type_ == "Ready" && c.observed_generation == ws.metadata.generation)?
-            .clone();
-        let ok = want.is_none_or(|w| (c.status == "True") == w);
-        ok.then_some((status, c))
-    })
+    eventually(
+        TIMEOUT,
+        &format!("workspace {name} Ready={want:?}"),
+        async || {
+            let ws = api.get_opt(name).await.ok()??;
+            let status = ws.status?;
+            let c = status
+                .conditions
+                .iter()
+                .find(|c| c.type_ == "Ready" && c.observed_generation == ws.metadata.generation)?
+                .clone();
+            let ok = want.is_none_or(|w| (c.status == "True") == w);
+            ok.then_some((status, c))
+        },
+    )
     .await
 }
 
@@ -585,7 +514,7 @@ async fn a_member_works_on_tickets_in_their_workspace_and_is_refused_in_another(
     .await;
     workspace_ready(cp, &ws_a).await;
     workspace_ready(cp, &ws_b).await;
-    eventually("alice's binding", async || {
+    eventually(TIMEOUT, "alice's binding", async || {
         allowed(
             &admin,
             &alice,
@@ -596,7 +525,7 @@ async fn a_member_works_on_tickets_in_their_workspace_and_is_refused_in_another(
         .then_some(())
     })
     .await;
-    eventually("bob's binding", async || {
+    eventually(TIMEOUT, "bob's binding", async || {
         allowed(
             &admin,
             &bob,
@@ -758,7 +687,7 @@ async fn a_member_holds_exactly_the_ticket_editor_rules_in_their_namespace_and_n
         .unwrap();
 
     let want = editor_permissions();
-    let got = eventually("alice's rules in A", async || {
+    let got = eventually(TIMEOUT, "alice's rules in A", async || {
         let got = extra_rules(cp, &alice, &ns_a).await;
         (!got.is_empty()).then_some(got)
     })
@@ -866,7 +795,7 @@ async fn a_member_cannot_change_the_workspace_grant_access_or_escalate() {
     )
     .await;
     workspace_ready(cp, &ws).await;
-    eventually("alice's binding", async || {
+    eventually(TIMEOUT, "alice's binding", async || {
         allowed(
             &admin,
             &alice,
@@ -1086,7 +1015,7 @@ async fn an_admin_holds_exactly_the_workspace_admin_rules_and_no_more() {
     workspace_ready(cp, &ws_other).await;
 
     let want = admin_permissions();
-    let got = eventually("dana's rules", async || {
+    let got = eventually(TIMEOUT, "dana's rules", async || {
         let got = extra_rules(cp, &dana, &ns).await;
         (!got.is_empty()).then_some(got)
     })
@@ -1500,7 +1429,7 @@ async fn an_existing_namespace_is_adopted_only_when_labelled_for_the_workspace()
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     workspace_ready(cp, &ws).await;
-    eventually("the adopted namespace's bindings", async || {
+    eventually(TIMEOUT, "the adopted namespace's bindings", async || {
         allowed(
             &admin,
             &mallory,
@@ -1637,7 +1566,7 @@ async fn system_identities_and_personal_accounts_are_never_bound() {
         "every system: and personal subject is refused, with its reason"
     );
 
-    let bindings = eventually("the members' RoleBinding", async || {
+    let bindings = eventually(TIMEOUT, "the members' RoleBinding", async || {
         let b = bindings_of(&admin, &ws).await;
         (!b.is_empty()).then_some(b)
     })
@@ -1991,10 +1920,12 @@ async fn known_limit_the_operator_can_bind_anywhere_until_an_admission_policy_co
     );
 
     // The policy.
-    let policy = root().join("tests/security/rolebinding-policy.yaml");
+    let policy = repo_root().join("tests/security/rolebinding-policy.yaml");
     cp.kubectl_ok(&["apply", "-f", policy.to_str().unwrap()]);
-    let refusal = eventually("the policy in force", async || {
-        match in_kube_system
+    let refusal = eventually(
+        TIMEOUT,
+        "the policy in force",
+        async || match in_kube_system
             .create(
                 &dry_run(),
                 &rolebinding("mallory", "ClusterRole", ROLE_ADMIN, mallory),
@@ -2003,8 +1934,8 @@ async fn known_limit_the_operator_can_bind_anywhere_until_an_admission_policy_co
         {
             Err(kube::Error::Api(s)) if s.code == 403 => Some(s.message),
             _ => None,
-        }
-    })
+        },
+    )
     .await;
     eprintln!("\n==== with tests/security/rolebinding-policy.yaml applied");
     eprintln!("  refused   create RoleBinding kube-system/mallory -> workspace-admin: {refusal}");
@@ -2060,9 +1991,11 @@ async fn known_limit_the_operator_can_bind_anywhere_until_an_admission_policy_co
         )
         .await
         .unwrap();
-    eventually("the operator rebinds under the policy", async || {
-        (can_file(&frank).await && !can_file(&erin).await).then_some(())
-    })
+    eventually(
+        TIMEOUT,
+        "the operator rebinds under the policy",
+        async || (can_file(&frank).await && !can_file(&erin).await).then_some(()),
+    )
     .await;
     workspaces
         .patch(
@@ -2072,9 +2005,11 @@ async fn known_limit_the_operator_can_bind_anywhere_until_an_admission_policy_co
         )
         .await
         .unwrap();
-    eventually("the operator unbinds under the policy", async || {
-        (!can_file(&frank).await).then_some(())
-    })
+    eventually(
+        TIMEOUT,
+        "the operator unbinds under the policy",
+        async || (!can_file(&frank).await).then_some(()),
+    )
     .await;
     eprintln!("  the operator rebound and unbound members of {ws} under the policy");
     cp.kubectl_ok(&["delete", "-f", policy.to_str().unwrap(), "--wait=false"]);
@@ -2090,6 +2025,7 @@ async fn known_limit_cluster_wide_view_edit_or_admin_reads_every_workspaces_tick
     let roles: Api<ClusterRole> = Api::all(admin.clone());
     for (builtin, verb) in [("view", "list"), ("edit", "create"), ("admin", "delete")] {
         eventually(
+            TIMEOUT,
             &format!("{builtin} aggregating the ticket roles"),
             async || {
                 let role = roles.get(builtin).await.ok()?;
@@ -2136,17 +2072,14 @@ async fn the_charts_pod_is_admitted_under_the_restricted_pod_security_standard()
         )
         .await
         .unwrap();
-    let chart = root().join("charts/support-operator");
-    let yaml = helm_ok(
-        cp,
-        &[
-            "template",
-            RELEASE,
-            chart.to_str().unwrap(),
-            "--namespace",
-            &ns,
-        ],
-    );
+    let chart = repo_root().join("charts/support-operator");
+    let yaml = cp.helm_ok(&[
+        "template",
+        RELEASE,
+        chart.to_str().unwrap(),
+        "--namespace",
+        &ns,
+    ]);
     let docs: Vec<Value> = serde_saphyr::from_multiple(&yaml).expect("helm template prints YAML");
     let of = |kind: &str| {
         docs.iter()

@@ -292,3 +292,152 @@ pub fn strip_times(mut status: serde_json::Value) -> serde_json::Value {
     }
     status
 }
+
+/// The repository root (the crate's manifest folder).
+pub fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+impl ControlPlane {
+    /// Waits until every CRD the API server knows is Established.
+    pub fn wait_crds_established(&self) {
+        self.kubectl_ok(&[
+            "wait",
+            "--for=condition=Established",
+            "crd",
+            "--all",
+            "--timeout=60s",
+        ]);
+    }
+
+    /// The checked-in CRDs (Established when this returns) and the ticket
+    /// roles of `deploy/cluster-roles.yaml`, as a user installs them.
+    pub fn install_crds_and_roles(&self) {
+        let root = repo_root();
+        self.kubectl_ok(&["apply", "-f", root.join("crds").to_str().unwrap()]);
+        self.wait_crds_established();
+        self.kubectl_ok(&[
+            "apply",
+            "-f",
+            root.join("deploy/cluster-roles.yaml").to_str().unwrap(),
+        ]);
+    }
+
+    /// Applies a YAML document through kubectl, as a user would.
+    pub fn apply_yaml(&self, yaml: &str) -> Output {
+        let file = self
+            .dir()
+            .join(format!("{}.yaml", ControlPlane::unique_name("apply")));
+        fs::write(&file, yaml).unwrap();
+        self.kubectl(&["apply", "-f", file.to_str().unwrap()])
+    }
+
+    /// [`ControlPlane::apply_yaml`], which must succeed.
+    pub fn apply_yaml_ok(&self, yaml: &str) {
+        let out = self.apply_yaml(yaml);
+        assert!(
+            out.status.success(),
+            "apply failed: {}\n{yaml}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// Polls `check` every 200 ms until it gives a value, or `None` once
+/// `timeout` has passed.
+pub async fn poll<T>(timeout: Duration, mut check: impl AsyncFnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = check().await {
+            return Some(v);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Polls `check` until it gives a value; panics naming `what` (with the
+/// end of the control plane's logs) once `timeout` has passed.
+pub async fn eventually<T>(
+    timeout: Duration,
+    what: &str,
+    check: impl AsyncFnMut() -> Option<T>,
+) -> T {
+    match poll(timeout, check).await {
+        Some(v) => v,
+        None => panic!("timed out after {timeout:?} waiting for {what}"),
+    }
+}
+
+/// Output bytes as text, for messages.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+impl ControlPlane {
+    /// Runs the helm of the control plane's bin folder, with its own cache,
+    /// config and data folders (nothing of the user's) and the admin
+    /// kubeconfig, from the repository root.
+    pub fn helm(&self, args: &[&str]) -> Output {
+        let home = self.dir().join("helm-home");
+        Command::new(self.bin_dir().join("helm"))
+            .args(args)
+            .env("HELM_CACHE_HOME", home.join("cache"))
+            .env("HELM_CONFIG_HOME", home.join("config"))
+            .env("HELM_DATA_HOME", home.join("data"))
+            .env("KUBECONFIG", self.kubeconfig_path())
+            .current_dir(repo_root())
+            .stdin(Stdio::null())
+            .output()
+            .expect("running helm")
+    }
+
+    /// [`ControlPlane::helm`], which must succeed; its standard output.
+    pub fn helm_ok(&self, args: &[&str]) -> String {
+        let out = self.helm(args);
+        assert!(
+            out.status.success(),
+            "helm {args:?} failed:\n{}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        text(&out.stdout)
+    }
+
+    /// A kubeconfig (written to `file` in the control plane's folder) that
+    /// reaches this API server with its CA as `user`, by bearer `token`.
+    pub fn token_kubeconfig(
+        &self,
+        file: &str,
+        user: &str,
+        token: &str,
+        namespace: Option<&str>,
+    ) -> PathBuf {
+        let admin = Kubeconfig::read_from(self.kubeconfig_path()).unwrap();
+        let cluster = admin.clusters[0].cluster.as_ref().unwrap();
+        let server = cluster.server.as_ref().unwrap();
+        let ca = cluster.certificate_authority_data.as_ref().unwrap();
+        let namespace = namespace.map_or(String::new(), |ns| format!("    namespace: {ns}\n"));
+        let kubeconfig = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: {server}\n    certificate-authority-data: {ca}\n\
+             users:\n- name: {user}\n  user:\n    token: {token}\ncontexts:\n- name: token\n  context:\n    cluster: test\n    user: {user}\n{namespace}\
+             current-context: token\n"
+        );
+        let path = self.dir().join(file);
+        fs::write(&path, kubeconfig).unwrap();
+        path
+    }
+}
+
+/// A client from a kubeconfig file.
+pub async fn client_from(kubeconfig: &Path) -> Client {
+    let config = Config::from_custom_kubeconfig(
+        Kubeconfig::read_from(kubeconfig).unwrap(),
+        &KubeConfigOptions::default(),
+    )
+    .await
+    .unwrap();
+    Client::try_from(config).unwrap()
+}

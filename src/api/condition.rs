@@ -1,12 +1,15 @@
-//! Conditions of SlaPolicy, SupportTier and Workspace (Ticket conditions come
-//! from the deadline rules): a transition time that only moves when the
-//! status does.
+//! metav1.Condition as every resource here writes it, and the one rule for
+//! its transition time: it moves only when the status does. The deadline
+//! rules (Ticket) and the controllers (SlaPolicy, SupportTier, Workspace)
+//! both settle their conditions here.
 
 use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
 /// The condition `type_` as it should be now, keeping the previous
-/// transition time when its status is unchanged.
+/// transition time when its status is unchanged; otherwise the transition
+/// happened at `since` (`now` for the controllers, the instant a deadline
+/// was crossed for tickets).
 pub fn condition(
     previous: &[Condition],
     type_: &str,
@@ -14,14 +17,14 @@ pub fn condition(
     reason: &str,
     message: impl Into<String>,
     generation: Option<i64>,
-    now: Timestamp,
+    since: Timestamp,
 ) -> Condition {
     let status = if status { "True" } else { "False" };
     let last_transition_time = previous
         .iter()
         .find(|c| c.type_ == type_ && c.status == status)
         .map_or_else(
-            || Time(whole_second(now)),
+            || Time(whole_second(since)),
             |c| c.last_transition_time.clone(),
         );
     Condition {
