@@ -24,16 +24,16 @@ use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, ResourceExt};
 
-use crate::api::{SlaPolicy, SupportTier, Ticket, Workspace};
+use crate::api::{Publisher, SlaPolicy, SupportTier, Ticket, Workspace};
 use crate::health::Health;
 use crate::metrics::Metrics;
 use world::{Kind, World};
 
-pub use context::{
-    Context, DefaultWorkspace, Error, Settings, Shutdown, WatchBackoff, backoff_delay, error_policy,
-    requeue_at,
-};
 use context::shutdown_signal;
+pub use context::{
+    Context, DefaultWorkspace, Error, Settings, Shutdown, WatchBackoff, backoff_delay,
+    error_policy, requeue_at,
+};
 
 /// Runs the operator until SIGTERM/SIGINT.
 pub async fn run(settings: Settings) -> Result<(), Error> {
@@ -53,8 +53,7 @@ pub async fn run(settings: Settings) -> Result<(), Error> {
         // A standby is ready: it is healthy and waiting, and rollouts of a
         // two-replica Deployment must not hang on it.
         health.ready.store(true, Ordering::Relaxed);
-        let leadership =
-            leader::acquire(client.clone(), &settings, shutdown.clone()).await?;
+        let leadership = leader::acquire(client.clone(), &settings, shutdown.clone()).await?;
         let Some(mut lost) = leadership else {
             tracing::info!("shut down before becoming leader");
             let _ = server.await;
@@ -123,18 +122,26 @@ async fn controllers(
             Kind::Workspace,
             |w| Some(w.spec.namespace.clone()),
         )),
+        tokio::spawn(world::watch_catalog(
+            Api::<Publisher>::all(client.clone()),
+            writers.publishers,
+            world.clone(),
+            Kind::Publisher,
+            |_| None,
+        )),
     ];
     // No ticket is judged against a half-loaded world.
     let ready = async {
         let _ = world.policies.wait_until_ready().await;
         let _ = world.tiers.wait_until_ready().await;
         let _ = world.workspaces.wait_until_ready().await;
+        let _ = world.publishers.wait_until_ready().await;
     };
     tokio::select! {
         _ = ready => {}
         _ = shutdown.clone().wait() => return Ok(()),
     }
-    tracing::info!("caches of policies, tiers and workspaces are synced");
+    tracing::info!("caches of policies, tiers, workspaces and publishers are synced");
 
     // Tickets: one watch feeds the cache, the index and the controller.
     let (ticket_store, ticket_writer) = kube::runtime::reflector::store::<Ticket>();
@@ -171,6 +178,8 @@ async fn controllers(
         readiness::policy_controller(ctx.clone(), receivers.policies, shutdown.clone());
     let tier_controller =
         readiness::tier_controller(ctx.clone(), receivers.tiers, shutdown.clone());
+    let publisher_controller =
+        readiness::publisher_controller(ctx.clone(), receivers.publishers, shutdown.clone());
     let publisher = routing::publish(ctx.clone(), shutdown.clone());
     let default_workspace = workspace::keep_default(ctx.clone(), shutdown.clone());
 
@@ -181,6 +190,7 @@ async fn controllers(
         workspace_controller,
         policy_controller,
         tier_controller,
+        publisher_controller,
         publisher,
         default_workspace
     );
