@@ -152,7 +152,7 @@ async fn controllers(
         watcher::Config::default(),
     )
     .backoff(WatchBackoff::default())
-    .modify(|t| t.managed_fields_mut().clear())
+    .modify(ticket::slim)
     .reflect(ticket_writer)
     .inspect(move |event| {
         if let Ok(event) = event {

@@ -916,7 +916,12 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
 
     // ---- The examples, applied by the admin.
     let examples = root().join("examples");
-    for file in ["policies.yaml", "tiers.yaml", "workspaces.yaml"] {
+    for file in [
+        "policies.yaml",
+        "tiers.yaml",
+        "workspaces.yaml",
+        "publishers.yaml",
+    ] {
         cp.kubectl_ok(&["apply", "-f", examples.join(file).to_str().unwrap()]);
     }
     let namespaces: Api<Namespace> = Api::all(admin.clone());
@@ -935,7 +940,7 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
     ]);
 
     // GitOps readiness, as a pipeline would wait for it.
-    for kind in ["slapolicy", "supporttier", "workspace"] {
+    for kind in ["slapolicy", "supporttier", "workspace", "publisher"] {
         let out = cp.kubectl_ok(&[
             "wait",
             "--for=condition=Ready",
