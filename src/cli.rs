@@ -285,9 +285,32 @@ fn run_evaluate(args: &EvaluateArgs) -> ExitCode {
     code
 }
 
-/// A person's view: one line per ticket, due time in local and UTC.
+const COLUMNS: usize = 9;
+
+/// The NEXT column: where a redirected ticket goes (and how to reach it),
+/// else the next step after the effort cap, else `-`.
+fn next_of(s: &crate::api::TicketStatus) -> String {
+    if let Some(r) = &s.redirect {
+        let how = r.contact.as_ref().and_then(|c| {
+            c.url
+                .as_ref()
+                .or(c.email.as_ref())
+                .or(c.phone.as_ref())
+                .cloned()
+        });
+        return match how {
+            Some(how) => format!("{:?} {} {how}", r.to, r.name),
+            None => format!("{:?} {}", r.to, r.name),
+        };
+    }
+    s.next_step.map_or("-".into(), |n| n.as_str().to_string())
+}
+
+/// A person's view: one line per ticket, due time in local and UTC, the
+/// resolution due time, and what comes next (where a redirected ticket
+/// goes, or the next step once the effort cap is reached).
 pub fn table(evaluated: &Evaluated, now: Timestamp) -> String {
-    let mut rows: Vec<[String; 7]> = vec![[
+    let mut rows: Vec<[String; COLUMNS]> = vec![[
         "TICKET".into(),
         "WORKSPACE".into(),
         "SEVERITY".into(),
@@ -295,6 +318,8 @@ pub fn table(evaluated: &Evaluated, now: Timestamp) -> String {
         "ESCALATION".into(),
         "DUE (LOCAL)".into(),
         "DUE (UTC)".into(),
+        "RESOLUTION DUE (UTC)".into(),
+        "NEXT".into(),
     ]];
     for (report, eval) in evaluated.report.tickets.iter().zip(&evaluated.evaluations) {
         let s = &report.status;
@@ -304,13 +329,13 @@ pub fn table(evaluated: &Evaluated, now: Timestamp) -> String {
             (None, _) => "-".into(),
         };
         let phase = match s.phase {
-            Some(crate::api::Phase::Rejected) => {
+            Some(p @ (crate::api::Phase::Rejected | crate::api::Phase::Redirected)) => {
                 let reason = s
                     .conditions
                     .iter()
                     .find(|c| c.type_ == "Accepted")
                     .map(|c| c.reason.as_str());
-                format!("Rejected: {}", reason.unwrap_or("?"))
+                format!("{}: {}", p.as_str(), reason.unwrap_or("?"))
             }
             Some(p) => p.as_str().to_string(),
             None => "-".into(),
@@ -347,6 +372,9 @@ pub fn table(evaluated: &Evaluated, now: Timestamp) -> String {
             }
             _ => ("-".into(), "-".into()),
         };
+        let resolution = s.resolution_due_at.as_ref().map_or("-".into(), |d| {
+            d.0.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+        });
         rows.push([
             format!("{}/{}", report.namespace, report.name),
             s.workspace.clone().unwrap_or_else(|| "-".into()),
@@ -355,9 +383,11 @@ pub fn table(evaluated: &Evaluated, now: Timestamp) -> String {
             escalation,
             local,
             utc,
+            resolution,
+            next_of(s),
         ]);
     }
-    let widths: Vec<usize> = (0..7)
+    let widths: Vec<usize> = (0..COLUMNS)
         .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
         .collect();
     let mut out = String::new();

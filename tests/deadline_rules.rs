@@ -265,10 +265,91 @@ metadata: {name: alpha}
 spec: {namespace: shared-support, tier: critical}
 "#;
 
+/// The model for the ticket's later life (rules 1's "belongs elsewhere",
+/// 6–8's resolution, 7's chains past the due time, 11's effort cap).
+/// `lifecycle`: A 1h 24x7 (resolution 4h), B 2h business hours (resolution
+/// 16h), C 4h (no resolution target); Performance and NotReproducible work
+/// capped at 4h. Partners of `shop`: alpine (direct provider, expires
+/// 12-01, cannot file tickets), zeta-partner (indirect provider, may file,
+/// never expires), a reseller; `kiosk`'s only partner may file until
+/// 11-25 12:00; `solo` has none.
+const LIFE: &str = r#"
+apiVersion: supportpolicy.dev/v1alpha1
+kind: SlaPolicy
+metadata: {name: lifecycle}
+spec:
+  severities:
+  - {name: A, initialResponse: 1h, resolution: 4h, coverage: 24x7}
+  - {name: B, initialResponse: 2h, resolution: 16h, coverage: BusinessHours}
+  - {name: C, initialResponse: 4h, coverage: BusinessHours}
+  atRiskAt: "75%"
+  effortCap: {limit: 4h, investigations: [Performance, NotReproducible]}
+  calendars:
+  - name: default
+    timeZone: UTC
+    hours:
+    - {days: [Mon, Tue, Wed, Thu, Fri], start: "09:00", end: "17:00"}
+---
+apiVersion: supportpolicy.dev/v1alpha1
+kind: SupportTier
+metadata: {name: care}
+spec:
+  supportModel: Formal
+  slaPolicy: lifecycle
+  entitlements: [Technical, Advisory]
+  escalation:
+  - {supportType: HelpDesk, queue: care-desk}
+  - {supportType: Vendor, queue: vendor-escalations, after: "150%"}
+  - {supportType: Dedicated, queue: duty-manager, after: 3h}
+---
+apiVersion: supportpolicy.dev/v1alpha1
+kind: SupportTier
+metadata: {name: care-basic}
+spec:
+  supportModel: TeamAssisted
+  slaPolicy: lifecycle
+  escalation:
+  - {supportType: Team, queue: basic-team}
+---
+apiVersion: supportpolicy.dev/v1alpha1
+kind: Workspace
+metadata: {name: shop}
+spec:
+  namespace: shop-support
+  tier: care
+  delegatedAdmins:
+  - {partner: zeta-partner, group: zeta, provider: IndirectProvider, roles: [ServiceSupportAdministrator], contact: {url: "https://zeta.example/help"}}
+  - {partner: resale-co, group: resale, provider: IndirectReseller, roles: [ServiceSupportAdministrator], contact: {phone: "+1 555 0199"}}
+  - {partner: alpine, group: alpine, provider: DirectProvider, roles: [HelpdeskAdministrator], expiresAt: "2026-12-01T00:00:00Z", contact: {email: help@alpine.example}}
+---
+apiVersion: supportpolicy.dev/v1alpha1
+kind: Workspace
+metadata: {name: kiosk}
+spec:
+  namespace: kiosk-support
+  tier: care-basic
+  delegatedAdmins:
+  - {partner: alpine, group: alpine, provider: DirectProvider, roles: [ServiceSupportAdministrator], expiresAt: "2026-11-25T12:00:00Z"}
+---
+apiVersion: supportpolicy.dev/v1alpha1
+kind: Workspace
+metadata: {name: solo}
+spec: {namespace: solo-support, tier: care-basic}
+---
+apiVersion: supportpolicy.dev/v1alpha1
+kind: Publisher
+metadata: {name: contoso}
+spec:
+  displayName: Contoso Ltd.
+  contact: {url: "https://support.contoso.example", email: help@contoso.example}
+"#;
+
 fn manifests() -> Manifests {
     let mut m = Manifests::default();
     m.add_str("model.yaml", MODEL)
         .expect("the test model parses");
+    m.add_str("life.yaml", LIFE)
+        .expect("the lifecycle model parses");
     m
 }
 
@@ -368,9 +449,13 @@ fn assert_rejected(e: &Evaluation, reason: &str) {
     assert_eq!(s.response_due_at, None);
     assert_eq!(s.at_risk_at, None);
     assert_eq!(s.escalation, None);
+    assert_eq!(s.redirect, None);
     assert_eq!(e.next_change, None);
     let v = serde_json::to_value(s).unwrap();
     for key in [
+        "resolutionDueAt",
+        "redirect",
+        "nextStep",
         "severity",
         "coverage",
         "calendar",
@@ -422,6 +507,50 @@ fn assert_sla(
     assert_eq!(at_risk(e), at_risk_at.map(t), "atRiskAt");
 }
 
+fn resolution_due(e: &Evaluation) -> Option<Timestamp> {
+    e.status.resolution_due_at.as_ref().map(|x| x.0)
+}
+
+/// Rule 1, belongs elsewhere: `Accepted=False` with that reason, phase
+/// `Redirected`, the redirect, and (as for a rejection) no deadlines and
+/// nothing that will change.
+#[track_caller]
+fn assert_redirected(e: &Evaluation, reason: &str, redirect: Value) {
+    assert_eq!(phase(e), Phase::Redirected, "{:#?}", e.status);
+    let accepted = cond(&e.status, "Accepted");
+    assert_eq!(accepted.status, "False");
+    assert_eq!(accepted.reason, reason, "{:#?}", e.status);
+    assert_eq!(
+        serde_json::to_value(&e.status.redirect).unwrap(),
+        redirect,
+        "redirect"
+    );
+    let v = serde_json::to_value(&e.status).unwrap();
+    for key in [
+        "severity",
+        "coverage",
+        "calendar",
+        "responseDueAt",
+        "atRiskAt",
+        "resolutionDueAt",
+        "escalation",
+        "downgrade",
+        "nextStep",
+    ] {
+        assert!(
+            v.get(key).is_none(),
+            "{key} written for a redirected ticket: {v}"
+        );
+    }
+    assert_eq!(e.next_change, None);
+    assert_eq!(
+        e.status.conditions.len(),
+        1,
+        "only Accepted: {:#?}",
+        e.status
+    );
+}
+
 /// "YYYY-MM-DDTHH:MM:SSZ" exactly.
 fn whole_second_utc(s: &str) -> bool {
     let b = s.as_bytes();
@@ -439,7 +568,14 @@ fn timestamps_in(v: &Value, out: &mut Vec<(String, String)>) {
     match v {
         Value::Object(m) => {
             for (k, x) in m {
-                if ["responseDueAt", "atRiskAt", "lastTransitionTime"].contains(&k.as_str()) {
+                if [
+                    "responseDueAt",
+                    "atRiskAt",
+                    "resolutionDueAt",
+                    "lastTransitionTime",
+                ]
+                .contains(&k.as_str())
+                {
                     out.push((
                         k.clone(),
                         x.as_str().expect("timestamp is a string").to_string(),
@@ -453,7 +589,16 @@ fn timestamps_in(v: &Value, out: &mut Vec<(String, String)>) {
     }
 }
 
-const CONDITION_TYPES: [&str; 5] = ["Accepted", "AtRisk", "Breached", "Responded", "Paused"];
+const CONDITION_TYPES: [&str; 8] = [
+    "Accepted",
+    "AtRisk",
+    "Breached",
+    "Responded",
+    "Paused",
+    "Resolved",
+    "ResolutionBreached",
+    "EffortCapReached",
+];
 
 // ---------------------------------------------------------------------------
 // Rule 1: resolve and check, first failure wins.
@@ -2690,6 +2835,642 @@ fn sub_second_response_counts_at_its_whole_second() {
 }
 
 // ---------------------------------------------------------------------------
+// The ticket's later life (model `LIFE`): rule 1's "belongs elsewhere",
+// rules 6–8's resolution, 7's chains past the due time, 11's effort cap.
+
+const PUBLISHER: &str = "contoso";
+
+fn contoso_redirect() -> Value {
+    json!({"to": "Publisher", "name": "contoso",
+           "contact": {"url": "https://support.contoso.example", "email": "help@contoso.example"}})
+}
+
+#[test]
+fn rule1_a_marketplace_product_goes_to_its_publisher() {
+    let now = "2026-11-23T09:00:00Z";
+    let product = json!({"name": "contoso-crm", "publisher": PUBLISHER});
+    let e = ev(
+        "shop-support",
+        json!({"severity": "A", "openedAt": "2026-11-23T08:00:00Z", "product": product}),
+        now,
+    );
+    assert_redirected(&e, "RoutedToPublisher", contoso_redirect());
+    assert_eq!(e.status.workspace.as_deref(), Some("shop"));
+    assert!(
+        cond(&e.status, "Accepted").message.contains("Contoso Ltd."),
+        "{:#?}",
+        e.status
+    );
+    // Belongs elsewhere comes before the tier, the severity and the trial check.
+    for extra in [
+        json!({"tier": "ghost-tier"}),
+        json!({"severity": "Z"}),
+        json!({"subscription": "Trial"}),
+        json!({"category": "AccountManagement"}),
+        json!({"resolvedAt": "2026-11-23T08:30:00Z"}),
+    ] {
+        let mut fields =
+            json!({"severity": "A", "openedAt": "2026-11-23T08:00:00Z", "product": product});
+        for (k, v) in extra.as_object().unwrap() {
+            fields[k] = v.clone();
+        }
+        assert_redirected(
+            &ev("shop-support", fields, now),
+            "RoutedToPublisher",
+            contoso_redirect(),
+        );
+    }
+    // ... but after the workspace.
+    assert_rejected(
+        &ev("nowhere", json!({"severity": "A", "product": product}), now),
+        "NoWorkspace",
+    );
+    // Rule 9: a tier without SLA is redirected too.
+    assert_redirected(
+        &ev(
+            "support-default",
+            json!({"severity": "C", "product": product}),
+            now,
+        ),
+        "RoutedToPublisher",
+        contoso_redirect(),
+    );
+    // A product without a publisher is this desk's.
+    assert_accepted(&ev(
+        "shop-support",
+        json!({"severity": "A", "openedAt": "2026-11-23T08:00:00Z", "product": {"name": "in-house-crm"}}),
+        now,
+    ));
+}
+
+#[test]
+fn rule1_unknown_publisher_is_rejected() {
+    let now = "2026-11-23T09:00:00Z";
+    let e = ev(
+        "shop-support",
+        json!({"severity": "A", "product": {"name": "gizmo", "publisher": "fabrikam-apps"}}),
+        now,
+    );
+    assert_rejected(&e, "UnknownPublisher");
+    assert!(
+        cond(&e.status, "Accepted")
+            .message
+            .contains("fabrikam-apps")
+    );
+    // A trial naming a missing publisher does not fall through to its partner.
+    let e = ev(
+        "shop-support",
+        json!({"severity": "A", "subscription": "Trial",
+               "product": {"name": "gizmo", "publisher": "fabrikam-apps"}}),
+        now,
+    );
+    assert_rejected(&e, "UnknownPublisher");
+}
+
+#[test]
+fn rule1_a_publisher_deleted_after_the_ticket_was_redirected() {
+    let fields = json!({"severity": "A", "openedAt": "2026-11-23T08:00:00Z",
+                        "product": {"name": "contoso-crm", "publisher": PUBLISHER}});
+    let first = ev("shop-support", fields.clone(), "2026-11-23T09:00:00Z");
+    assert_redirected(&first, "RoutedToPublisher", contoso_redirect());
+    // The same objects without the Publisher.
+    let m = manifests();
+    let without = Catalog::new(&m.policies, &m.tiers, &m.workspaces);
+    let ticket = spec(fields);
+    let input = TicketInput {
+        namespace: "shop-support",
+        spec: &ticket,
+        created: t(CREATED),
+        generation: Some(7),
+    };
+    let later = evaluate(
+        &without,
+        input,
+        Some(&first.status),
+        t("2026-11-24T09:00:00Z"),
+    );
+    assert_rejected(&later, "UnknownPublisher");
+    // Accepted stayed False: its transition time is the redirect's.
+    assert_eq!(
+        cond(&later.status, "Accepted").last_transition_time.0,
+        t("2026-11-23T09:00:00Z")
+    );
+    // The Publisher comes back: redirected again.
+    let again = evaluate(
+        &CATALOG,
+        input,
+        Some(&later.status),
+        t("2026-11-25T09:00:00Z"),
+    );
+    assert_redirected(&again, "RoutedToPublisher", contoso_redirect());
+}
+
+#[test]
+fn rule1_a_trial_goes_to_the_workspace_s_supporting_partner() {
+    let now = "2027-01-10T00:00:00Z";
+    let trial = |ns: &str, opened: &str| {
+        ev(
+            ns,
+            json!({"severity": "B", "subscription": "Trial", "openedAt": opened}),
+            now,
+        )
+    };
+    let alpine =
+        json!({"to": "Partner", "name": "alpine", "contact": {"email": "help@alpine.example"}});
+    let zeta = json!({"to": "Partner", "name": "zeta-partner", "contact": {"url": "https://zeta.example/help"}});
+    // shop: alpine (direct provider, first by name; its role does not
+    // matter here) until 12-01; the reseller never; then zeta-partner.
+    assert_redirected(
+        &trial("shop-support", "2026-11-23T08:00:00Z"),
+        "RoutedToPartner",
+        alpine.clone(),
+    );
+    assert_redirected(
+        &trial("shop-support", "2026-11-30T23:59:59Z"),
+        "RoutedToPartner",
+        alpine,
+    );
+    // expiresAt must be after the clock start: equal is not.
+    assert_redirected(
+        &trial("shop-support", "2026-12-01T00:00:00Z"),
+        "RoutedToPartner",
+        zeta.clone(),
+    );
+    // Without openedAt the clock starts at creation.
+    let e = eval_full(
+        &CATALOG,
+        "shop-support",
+        json!({"severity": "B", "subscription": "Trial"}),
+        "2026-12-02T00:00:00Z",
+        now,
+    );
+    assert_redirected(&e, "RoutedToPartner", zeta);
+    // kiosk: its one partner expires 11-25 12:00 and has no contact.
+    assert_redirected(
+        &trial("kiosk-support", "2026-11-25T11:59:59Z"),
+        "RoutedToPartner",
+        json!({"to": "Partner", "name": "alpine"}),
+    );
+    // A trial with an expired partner: nobody to send it to.
+    let e = trial("kiosk-support", "2026-11-25T12:00:00Z");
+    assert_rejected(&e, "NoPartner");
+    // No partner at all.
+    assert_rejected(&trial("solo-support", "2026-11-23T08:00:00Z"), "NoPartner");
+    // marketing has no partners at all.
+    assert_rejected(
+        &trial("marketing-support", "2026-11-23T08:00:00Z"),
+        "NoPartner",
+    );
+    // Paid, said or not, is this desk's.
+    assert_accepted(&ev(
+        "kiosk-support",
+        json!({"severity": "B", "subscription": "Paid", "openedAt": "2026-11-25T12:00:00Z"}),
+        now,
+    ));
+}
+
+#[test]
+fn rule6_a_ticket_resolved_without_a_response_was_answered_when_resolved() {
+    // lifecycle A, 24x7, Mon 08:00: due 09:00, at risk 08:45, resolution due 12:00.
+    let e = ev(
+        "shop-support",
+        json!({"severity": "A", "openedAt": "2026-11-23T08:00:00Z", "resolvedAt": "2026-11-23T08:30:00Z"}),
+        "2026-11-23T10:00:00Z",
+    );
+    assert_sla(
+        &e,
+        "A",
+        None,
+        RTC,
+        "default",
+        Some("2026-11-23T09:00:00Z"),
+        Some("2026-11-23T08:45:00Z"),
+    );
+    assert_eq!(phase(&e), Phase::Resolved);
+    assert_eq!(resolution_due(&e), Some(t("2026-11-23T12:00:00Z")));
+    let responded = cond(&e.status, "Responded");
+    assert_eq!(
+        (responded.status.as_str(), responded.reason.as_str()),
+        ("True", "AnsweredByResolution")
+    );
+    assert_eq!(responded.last_transition_time.0, t("2026-11-23T08:30:00Z"));
+    let resolved = cond(&e.status, "Resolved");
+    assert_eq!(
+        (resolved.status.as_str(), resolved.reason.as_str()),
+        ("True", "Resolved")
+    );
+    assert_eq!(resolved.last_transition_time.0, t("2026-11-23T08:30:00Z"));
+    assert!(!cond_status(&e, "Breached"));
+    assert!(!cond_status(&e, "ResolutionBreached"));
+    assert!(!cond_status(&e, "AtRisk"));
+    assert!(!cond_status(&e, "Paused"));
+    // The chain stopped at the response instant (08:30): level 1.
+    assert_eq!(esc(&e), level(1, SupportType::HelpDesk, "care-desk"));
+    assert_eq!(next(&e), None);
+    // The earlier of the two: resolved 08:40, response recorded 08:50.
+    let e = ev(
+        "shop-support",
+        json!({"severity": "A", "openedAt": "2026-11-23T08:00:00Z",
+               "firstResponseAt": "2026-11-23T08:50:00Z", "resolvedAt": "2026-11-23T08:40:00Z"}),
+        "2026-11-23T08:45:00Z",
+    );
+    assert_eq!(phase(&e), Phase::Resolved);
+    assert_eq!(
+        cond(&e.status, "Responded").last_transition_time.0,
+        t("2026-11-23T08:40:00Z")
+    );
+    // Responded first (08:20), resolved later (10:00): Responded, then Resolved.
+    let fields = json!({"severity": "A", "openedAt": "2026-11-23T08:00:00Z",
+                        "firstResponseAt": "2026-11-23T08:20:00Z", "resolvedAt": "2026-11-23T10:00:00Z"});
+    let e = ev("shop-support", fields.clone(), "2026-11-23T09:00:00Z");
+    assert_eq!(phase(&e), Phase::Responded);
+    let resolved = cond(&e.status, "Resolved");
+    assert_eq!(
+        (resolved.status.as_str(), resolved.reason.as_str()),
+        ("False", "ResolutionScheduled")
+    );
+    assert_eq!(next(&e), Some(t("2026-11-23T10:00:00Z")));
+    let e = ev("shop-support", fields, "2026-11-23T10:00:00Z");
+    assert_eq!(phase(&e), Phase::Resolved);
+    assert_eq!(cond(&e.status, "Responded").reason, "Responded");
+    assert_eq!(next(&e), None);
+}
+
+#[test]
+fn rule8_resolved_exactly_at_the_due_time_is_a_late_response() {
+    let fields = |resolved: &str| json!({"severity": "A", "openedAt": "2026-11-23T08:00:00Z", "resolvedAt": resolved});
+    // Just before: AtRisk, and the next change is the resolution at 09:00.
+    let e = ev(
+        "shop-support",
+        fields("2026-11-23T09:00:00Z"),
+        "2026-11-23T08:59:59Z",
+    );
+    assert_eq!(phase(&e), Phase::AtRisk);
+    assert_eq!(next(&e), Some(t("2026-11-23T09:00:00Z")));
+    // At the due time: Resolved, and Breached (the response came at the due time).
+    let e = ev(
+        "shop-support",
+        fields("2026-11-23T09:00:00Z"),
+        "2026-11-23T09:00:00Z",
+    );
+    assert_eq!(phase(&e), Phase::Resolved);
+    let breached = cond(&e.status, "Breached");
+    assert_eq!(
+        (breached.status.as_str(), breached.reason.as_str()),
+        ("True", "RespondedLate")
+    );
+    assert_eq!(breached.last_transition_time.0, t("2026-11-23T09:00:00Z"));
+    assert!(
+        !cond_status(&e, "ResolutionBreached"),
+        "resolution due 12:00"
+    );
+    assert_eq!(next(&e), None);
+    // One second earlier: in time, for ever.
+    let e = ev(
+        "shop-support",
+        fields("2026-11-23T08:59:59Z"),
+        "2026-11-25T00:00:00Z",
+    );
+    assert_eq!(phase(&e), Phase::Resolved);
+    assert!(!cond_status(&e, "Breached"));
+    // Resolved exactly at the resolution due time (12:00) after a response in time.
+    let late = |resolved: &str| {
+        ev(
+            "shop-support",
+            json!({"severity": "A", "openedAt": "2026-11-23T08:00:00Z",
+                   "firstResponseAt": "2026-11-23T08:30:00Z", "resolvedAt": resolved}),
+            "2026-11-23T13:00:00Z",
+        )
+    };
+    let e = late("2026-11-23T12:00:00Z");
+    assert!(!cond_status(&e, "Breached"));
+    let rb = cond(&e.status, "ResolutionBreached");
+    assert_eq!(
+        (rb.status.as_str(), rb.reason.as_str()),
+        ("True", "ResolvedLate")
+    );
+    assert_eq!(rb.last_transition_time.0, t("2026-11-23T12:00:00Z"));
+    let e = late("2026-11-23T11:59:59Z");
+    let rb = cond(&e.status, "ResolutionBreached");
+    assert_eq!(
+        (rb.status.as_str(), rb.reason.as_str()),
+        ("False", "WithinResolutionTarget")
+    );
+}
+
+#[test]
+fn rule7_resolution_due_on_the_business_clock() {
+    // lifecycle B, business hours, Mon 08:00: response due 11:00; resolution
+    // 16h = Mon 09–17 + Tue 09–17, met at Tue's window end: Tue 17:00.
+    let b = |extra: Value, now: &str| {
+        let mut fields = json!({"severity": "B", "openedAt": "2026-11-23T08:00:00Z"});
+        for (k, v) in extra.as_object().unwrap() {
+            fields[k] = v.clone();
+        }
+        ev("shop-support", fields, now)
+    };
+    let e = b(json!({}), "2026-11-23T10:00:00Z");
+    assert_sla(
+        &e,
+        "B",
+        None,
+        BH,
+        "default",
+        Some("2026-11-23T11:00:00Z"),
+        Some("2026-11-23T10:30:00Z"),
+    );
+    assert_eq!(resolution_due(&e), Some(t("2026-11-24T17:00:00Z")));
+    // Breached since 11:00; the chain (150% = 3h → Mon 12:00; 3h → Mon 12:00)
+    // is complete by 12:00; the next change is the resolution due time.
+    let e = b(json!({}), "2026-11-24T16:59:59Z");
+    assert_eq!(phase(&e), Phase::Breached);
+    assert_eq!(esc(&e), level(3, SupportType::Dedicated, "duty-manager"));
+    assert!(!cond_status(&e, "ResolutionBreached"));
+    assert_eq!(next(&e), Some(t("2026-11-24T17:00:00Z")));
+    let e = b(json!({}), "2026-11-24T17:00:00Z");
+    let rb = cond(&e.status, "ResolutionBreached");
+    assert_eq!(
+        (rb.status.as_str(), rb.reason.as_str()),
+        ("True", "ResolutionOverdue")
+    );
+    assert_eq!(rb.last_transition_time.0, t("2026-11-24T17:00:00Z"));
+    assert_eq!(phase(&e), Phase::Breached, "the phase follows the response");
+    assert_eq!(next(&e), None);
+    // A closed pause moves both: response 12:00, resolution Wed 10:00.
+    let e = b(
+        json!({"pauses": [{"from": "2026-11-23T10:00:00Z", "to": "2026-11-23T11:00:00Z"}]}),
+        "2026-11-23T09:00:00Z",
+    );
+    assert_eq!(due(&e), Some(t("2026-11-23T12:00:00Z")));
+    assert_eq!(resolution_due(&e), Some(t("2026-11-25T10:00:00Z")));
+    // An open pause: neither comes.
+    let e = b(
+        json!({"pauses": [{"from": "2026-11-23T10:00:00Z"}]}),
+        "2026-11-30T09:00:00Z",
+    );
+    assert_eq!(due(&e), None);
+    assert_eq!(resolution_due(&e), None);
+    assert!(!cond_status(&e, "ResolutionBreached"));
+    // C has no resolution target.
+    let e = ev(
+        "shop-support",
+        json!({"severity": "C", "openedAt": "2026-11-23T08:00:00Z"}),
+        "2026-12-30T00:00:00Z",
+    );
+    assert_eq!(resolution_due(&e), None);
+    assert_eq!(
+        cond(&e.status, "ResolutionBreached").reason,
+        "NoResolutionTarget"
+    );
+    assert!(
+        serde_json::to_value(&e.status)
+            .unwrap()
+            .get("resolutionDueAt")
+            .is_none()
+    );
+}
+
+#[test]
+fn rule7_a_chain_goes_on_past_the_due_time() {
+    // care: HelpDesk at once, Vendor at 150% (half a target overdue), the
+    // duty manager after 3h (three targets). A 24x7, Mon 08:00, due 09:00.
+    let at = |now: &str| {
+        ev(
+            "shop-support",
+            json!({"severity": "A", "openedAt": "2026-11-23T08:00:00Z"}),
+            now,
+        )
+    };
+    let e = at("2026-11-23T08:59:59Z");
+    assert_eq!(
+        (phase(&e), esc(&e)),
+        (Phase::AtRisk, level(1, SupportType::HelpDesk, "care-desk"))
+    );
+    assert_eq!(next(&e), Some(t("2026-11-23T09:00:00Z")));
+    let e = at("2026-11-23T09:00:00Z");
+    assert_eq!(
+        (phase(&e), esc(&e)),
+        (
+            Phase::Breached,
+            level(1, SupportType::HelpDesk, "care-desk")
+        )
+    );
+    assert_eq!(next(&e), Some(t("2026-11-23T09:30:00Z")));
+    let e = at("2026-11-23T09:30:00Z");
+    assert_eq!(esc(&e), level(2, SupportType::Vendor, "vendor-escalations"));
+    assert_eq!(next(&e), Some(t("2026-11-23T11:00:00Z")));
+    let e = at("2026-11-23T11:00:00Z");
+    assert_eq!(esc(&e), level(3, SupportType::Dedicated, "duty-manager"));
+    assert_eq!(
+        next(&e),
+        Some(t("2026-11-23T12:00:00Z")),
+        "then the resolution due time"
+    );
+    // A late response at 10:00 freezes the chain at level 2.
+    let e = ev(
+        "shop-support",
+        json!({"severity": "A", "openedAt": "2026-11-23T08:00:00Z", "firstResponseAt": "2026-11-23T10:00:00Z"}),
+        "2026-11-23T13:00:00Z",
+    );
+    assert_eq!(
+        (phase(&e), esc(&e)),
+        (
+            Phase::Responded,
+            level(2, SupportType::Vendor, "vendor-escalations")
+        )
+    );
+    assert!(cond_status(&e, "Breached"));
+}
+
+#[test]
+fn rule11_the_effort_cap_at_its_limit() {
+    let capped = |investigation: Option<&str>, effort: Option<&str>| {
+        let mut fields = json!({"severity": "A", "openedAt": "2026-11-23T08:00:00Z"});
+        if let Some(i) = investigation {
+            fields["investigation"] = json!(i);
+        }
+        if let Some(e) = effort {
+            fields["effort"] = json!(e);
+        }
+        ev("shop-support", fields, "2026-11-23T08:30:00Z")
+    };
+    // Exactly at the 4h limit: reached. care entitles Advisory.
+    for (investigation, effort) in [
+        ("Performance", "4h"),
+        ("Performance", "240m"),
+        ("NotReproducible", "5h30m"),
+    ] {
+        let e = capped(Some(investigation), Some(effort));
+        let c = cond(&e.status, "EffortCapReached");
+        assert_eq!(
+            (c.status.as_str(), c.reason.as_str()),
+            ("True", "EffortCapReached"),
+            "{effort}"
+        );
+        assert!(c.message.contains("ContinueAsAdvisory"), "{}", c.message);
+        assert_eq!(
+            serde_json::to_value(&e.status).unwrap()["nextStep"],
+            json!("ContinueAsAdvisory")
+        );
+        // The phase is not changed: closing is the help desk's call.
+        assert_eq!(phase(&e), Phase::OnTrack);
+    }
+    // One second short.
+    let e = capped(Some("Performance"), Some("3h59m59s"));
+    let c = cond(&e.status, "EffortCapReached");
+    assert_eq!(
+        (c.status.as_str(), c.reason.as_str()),
+        ("False", "WithinEffortCap")
+    );
+    assert_eq!(e.status.next_step, None);
+    // No effort logged is none.
+    assert_eq!(
+        cond(
+            &capped(Some("Performance"), None).status,
+            "EffortCapReached"
+        )
+        .reason,
+        "WithinEffortCap"
+    );
+    // Break-fix work (said or by default) is not capped here.
+    for investigation in [Some("BreakFix"), None] {
+        let e = capped(investigation, Some("40h"));
+        let c = cond(&e.status, "EffortCapReached");
+        assert_eq!(
+            (c.status.as_str(), c.reason.as_str()),
+            ("False", "NoEffortCap")
+        );
+        assert_eq!(e.status.next_step, None);
+    }
+    // A policy without effortCap, and a tier without SLA (rule 9): never capped.
+    for ns in ["finance-support", "support-default"] {
+        let e = ev(
+            ns,
+            json!({"severity": "C", "investigation": "Performance", "effort": "100h", "openedAt": "2026-11-23T08:00:00Z"}),
+            "2026-11-23T08:30:00Z",
+        );
+        assert_eq!(
+            cond(&e.status, "EffortCapReached").reason,
+            "NoEffortCap",
+            "{ns}"
+        );
+    }
+}
+
+#[test]
+fn rule11_what_follows_the_capped_work() {
+    let at = |ns: &str, now: &str| {
+        ev(
+            ns,
+            json!({"severity": "B", "tier": "care-basic", "openedAt": "2026-11-25T08:00:00Z",
+                   "investigation": "Performance", "effort": "6h"}),
+            now,
+        )
+    };
+    let step = |e: &Evaluation| serde_json::to_value(&e.status).unwrap()["nextStep"].clone();
+    // care-basic has no Advisory; shop's zeta-partner may file tickets
+    // (alpine lacks the role, resale-co is a reseller).
+    assert_eq!(
+        step(&at("shop-support", "2026-11-25T09:00:00Z")),
+        json!("ReferToPartner")
+    );
+    // kiosk's partner may file until 11-25 12:00: the next change is then.
+    let e = at("kiosk-support", "2026-11-25T11:59:59Z");
+    assert_eq!(step(&e), json!("ReferToPartner"));
+    assert_eq!(phase(&e), Phase::Breached, "due 11:00");
+    assert_eq!(next(&e), Some(t("2026-11-25T12:00:00Z")));
+    let e = at("kiosk-support", "2026-11-25T12:00:00Z");
+    assert_eq!(step(&e), json!("Community"));
+    // Then only the resolution due time: Wed 09–17 + Thu 09–17.
+    assert_eq!(next(&e), Some(t("2026-11-26T17:00:00Z")));
+    assert_eq!(
+        step(&at("solo-support", "2026-11-25T09:00:00Z")),
+        json!("Community")
+    );
+}
+
+#[test]
+fn rule11_resolution_ends_the_cap_and_a_future_one_does_not() {
+    let fields = json!({"severity": "A", "openedAt": "2026-11-23T08:00:00Z",
+                        "investigation": "Performance", "effort": "5h", "resolvedAt": "2026-11-23T10:00:00Z"});
+    let e = ev("shop-support", fields.clone(), "2026-11-23T09:30:00Z");
+    assert!(
+        cond_status(&e, "EffortCapReached"),
+        "a resolvedAt after now does not stop the cap"
+    );
+    assert_eq!(phase(&e), Phase::Breached);
+    // Vendor began at 09:30 (now); the chain stops at the response (10:00),
+    // so the duty manager (11:00) never comes; resolution due 12:00 is not
+    // reached before 10:00. Next: the resolution.
+    assert_eq!(next(&e), Some(t("2026-11-23T10:00:00Z")));
+    let e = ev("shop-support", fields, "2026-11-23T10:00:00Z");
+    assert_eq!(phase(&e), Phase::Resolved);
+    let c = cond(&e.status, "EffortCapReached");
+    assert_eq!(
+        (c.status.as_str(), c.reason.as_str()),
+        ("False", "Resolved")
+    );
+    assert_eq!(e.status.next_step, None);
+    assert_eq!(next(&e), None);
+}
+
+#[test]
+fn rule9_and_rule10_resolved_tickets_are_never_woken() {
+    // Best effort: BestEffort until resolvedAt, then Resolved, and nothing after.
+    let fields = json!({"severity": "C", "openedAt": "2026-11-23T08:00:00Z", "resolvedAt": "2026-11-23T10:00:00Z"});
+    let e = ev("support-default", fields.clone(), "2026-11-23T09:00:00Z");
+    assert_eq!(phase(&e), Phase::BestEffort);
+    assert_eq!(next(&e), Some(t("2026-11-23T10:00:00Z")));
+    let e = ev("support-default", fields, "2026-11-23T10:00:00Z");
+    assert_eq!(phase(&e), Phase::Resolved);
+    assert_accepted(&e);
+    assert_eq!(e.status.severity, None);
+    assert_eq!(resolution_due(&e), None);
+    assert_eq!(esc(&e), level(1, SupportType::Maker, "app-makers"));
+    assert_eq!(
+        cond(&e.status, "ResolutionBreached").reason,
+        "NoResolutionTarget"
+    );
+    assert_eq!(next(&e), None);
+    // Whatever else lies ahead (an open pause, escalation levels, a due
+    // time, a partner's expiry), a resolved ticket has no next change.
+    for (ns, extra) in [
+        (
+            "shop-support",
+            json!({"severity": "A", "pauses": [{"from": "2026-11-23T08:20:00Z"}]}),
+        ),
+        ("shop-support", json!({"severity": "B"})),
+        (
+            "kiosk-support",
+            json!({"severity": "B", "investigation": "Performance", "effort": "9h"}),
+        ),
+        (
+            "finance-support",
+            json!({"severity": "A", "firstResponseAt": "2026-11-24T00:00:00Z"}),
+        ),
+        (
+            "support-default",
+            json!({"severity": "C", "pauses": [{"from": "2026-11-23T09:00:00Z", "to": "2026-11-23T12:00:00Z"}]}),
+        ),
+    ] {
+        let mut fields =
+            json!({"openedAt": "2026-11-23T08:00:00Z", "resolvedAt": "2026-11-23T08:30:00Z"});
+        for (k, v) in extra.as_object().unwrap() {
+            fields[k] = v.clone();
+        }
+        for now in [
+            "2026-11-23T08:30:00Z",
+            "2026-11-23T09:45:00Z",
+            "2027-03-01T00:00:00Z",
+        ] {
+            let e = ev(ns, fields.clone(), now);
+            assert_eq!(phase(&e), Phase::Resolved, "{ns} {fields} {now}");
+            assert_eq!(next(&e), None, "{ns} {fields} {now}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
 // The shipped examples.
 
 #[test]
@@ -2795,6 +3576,22 @@ fn examples_evaluate_as_designed() {
             Some("C"),
             Some("2026-11-24T04:00:00Z"),
         ),
+        ("trial-signup-error", Phase::Redirected, None, None),
+        ("crm-plugin-crash", Phase::Redirected, None, None),
+        // unified B 2h, Tue 09:00 + 2h; resolved Wed 15:00.
+        (
+            "invoice-export-resolved",
+            Phase::Resolved,
+            Some("B"),
+            Some("2026-11-24T11:00:00Z"),
+        ),
+        // unified C 4h, Mon 10:00 + 4h; answered 11:00.
+        (
+            "month-end-close-slow",
+            Phase::Responded,
+            Some("C"),
+            Some("2026-11-23T14:00:00Z"),
+        ),
     ];
     let reasons = [
         ("budget-planning-advisory", "NotEntitled"),
@@ -2835,6 +3632,38 @@ fn examples_evaluate_as_designed() {
             }
             "flow-builder-question" => {
                 assert_eq!(esc(&e), level(1, SupportType::Maker, "app-makers"))
+            }
+            "trial-signup-error" => assert_redirected(
+                &e,
+                "RoutedToPartner",
+                json!({"to": "Partner", "name": "fabrikam", "contact":
+                       {"url": "https://fabrikam.example/support", "email": "support@fabrikam.example"}}),
+            ),
+            "crm-plugin-crash" => assert_redirected(
+                &e,
+                "RoutedToPublisher",
+                json!({"to": "Publisher", "name": "contoso", "contact":
+                       {"url": "https://support.contoso.example", "email": "help@contoso.example", "phone": "+1 555 0100"}}),
+            ),
+            // 16 business hours from Tue 09:00: Tue 09–17, Wed 09–17.
+            "invoice-export-resolved" => {
+                assert_eq!(resolution_due(&e), Some(t("2026-11-25T17:00:00Z")));
+                assert!(cond_status(&e, "Resolved"));
+                assert!(!cond_status(&e, "ResolutionBreached"));
+                assert!(!cond_status(&e, "Breached"));
+                assert_eq!(next(&e), None);
+            }
+            // 40 business hours from Mon 10:00: 7 + 8 + 8 + 8 (Thanksgiving
+            // is not a holiday on `default`) + 8 = 39 by Fri 17:00, then Mon
+            // 11-30 09:00 + 1h. Overdue at now; the cap holds.
+            "month-end-close-slow" => {
+                assert_eq!(resolution_due(&e), Some(t("2026-11-30T10:00:00Z")));
+                assert!(cond_status(&e, "ResolutionBreached"));
+                assert!(cond_status(&e, "EffortCapReached"));
+                assert_eq!(
+                    serde_json::to_value(&e.status).unwrap()["nextStep"],
+                    json!("ContinueAsAdvisory")
+                );
             }
             _ => {}
         }
@@ -3030,6 +3859,9 @@ struct Case {
     start: i64,
     pauses: Vec<(i64, Option<i64>)>,
     first_response: Option<i64>,
+    resolved: Option<i64>,
+    /// Logged Performance effort.
+    effort: Option<&'static str>,
 }
 
 impl Case {
@@ -3063,6 +3895,13 @@ impl Case {
         }
         if let Some(r) = self.first_response {
             f["firstResponseAt"] = json!(rfc(r));
+        }
+        if let Some(r) = self.resolved {
+            f["resolvedAt"] = json!(rfc(r));
+        }
+        if let Some(e) = self.effort {
+            f["investigation"] = json!("Performance");
+            f["effort"] = json!(e);
         }
         f
     }
@@ -3112,6 +3951,8 @@ fn any_case() -> impl Strategy<Value = Case> {
             ("open-support", Some("besteffort-plus")),
             ("open-support", Some("quiet")),
             ("open-support", Some("critical")),
+            ("shop-support", None),
+            ("kiosk-support", None),
             ("nowhere", None),
         ][..],
     );
@@ -3136,8 +3977,10 @@ fn any_case() -> impl Strategy<Value = Case> {
             (
                 pauses_near(start),
                 prop_oneof![2 => Just(None), 1 => (-DAY..10 * DAY).prop_map(move |d| Some(start + d))],
+                prop_oneof![2 => Just(None), 1 => (-DAY..10 * DAY).prop_map(move |d| Some(start + d))],
+                opt(&["3h", "4h", "5h"]),
             )
-                .prop_map(move |(pauses, first_response)| Case {
+                .prop_map(move |(pauses, first_response, resolved, effort)| Case {
                     ns,
                     tier,
                     severity: severity.clone(),
@@ -3151,6 +3994,8 @@ fn any_case() -> impl Strategy<Value = Case> {
                     start,
                     pauses,
                     first_response,
+                    resolved,
+                    effort,
                 })
         })
 }
@@ -3185,6 +4030,8 @@ fn default_calendar_case() -> impl Strategy<Value = Case> {
                     start,
                     pauses,
                     first_response,
+                    resolved: None,
+                    effort: None,
                 })
         })
 }
@@ -3224,7 +4071,7 @@ proptest! {
             ns, tier: None, severity: names[requested_idx].to_string(), language: Some(language), stage,
             customer, requested, region: None, time_zone: None, category: Some("Technical"),
             start: 1_795_420_800, // 2026-11-23T08:00:00Z
-            pauses: vec![], first_response: None,
+            pauses: vec![], first_response: None, resolved: None, effort: None,
         };
         let spec = case.spec();
         let e = case.eval(&spec, 1_795_420_800, None);

@@ -82,7 +82,7 @@ fn ticket<'a>(doc: &'a Value, name: &str) -> &'a Value {
 fn examples_evaluate_cleanly_with_the_documented_shape() {
     let doc = evaluate_json(&[examples().to_str().unwrap()]);
     let tickets = doc["tickets"].as_array().unwrap();
-    assert_eq!(tickets.len(), 17);
+    assert_eq!(tickets.len(), 21);
     for t in tickets {
         assert!(t["namespace"].is_string() && t["name"].is_string() && t["status"].is_object());
     }
@@ -176,6 +176,109 @@ fn table_shows_local_and_utc_due_times() {
     assert!(line.contains("B (from A)"), "{line}");
 }
 
+/// The ticket's later life in every output: where a redirected ticket goes,
+/// the resolution due time, the next step after the effort cap.
+#[test]
+fn redirect_resolution_and_next_step_in_table_json_and_yaml() {
+    let now = "2026-11-25T16:00:00Z";
+    let out = run(&["evaluate", "-f", examples().to_str().unwrap(), "--now", now]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let header = text.lines().next().unwrap();
+    assert!(
+        header.contains("RESOLUTION DUE (UTC)") && header.contains("NEXT"),
+        "{header}"
+    );
+    let line = |name: &str| {
+        text.lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("{name} in\n{text}"))
+            .to_string()
+    };
+    let l = line("crm-plugin-crash");
+    assert!(l.contains("Redirected: RoutedToPublisher"), "{l}");
+    assert!(
+        l.contains("Publisher contoso https://support.contoso.example"),
+        "{l}"
+    );
+    let l = line("trial-signup-error");
+    assert!(l.contains("Redirected: RoutedToPartner"), "{l}");
+    assert!(
+        l.contains("Partner fabrikam https://fabrikam.example/support"),
+        "{l}"
+    );
+    let l = line("invoice-export-resolved");
+    assert!(
+        l.contains("Resolved") && l.contains("2026-11-25T17:00:00Z"),
+        "{l}"
+    );
+    let l = line("month-end-close-slow");
+    assert!(
+        l.contains("Responded") && l.contains("ContinueAsAdvisory"),
+        "{l}"
+    );
+    assert!(l.contains("2026-11-30T10:00:00Z"), "{l}");
+
+    for output in ["json", "yaml"] {
+        let out = run(&[
+            "evaluate",
+            "-f",
+            examples().to_str().unwrap(),
+            "--now",
+            now,
+            "-o",
+            output,
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let doc: Value = if output == "json" {
+            serde_json::from_slice(&out.stdout).unwrap()
+        } else {
+            serde_saphyr::from_slice(&out.stdout).unwrap()
+        };
+        let s = &ticket(&doc, "crm-plugin-crash")["status"];
+        assert_eq!(s["phase"], "Redirected", "{output}");
+        assert_eq!(s["redirect"]["to"], "Publisher", "{output}");
+        assert_eq!(
+            s["redirect"]["contact"]["email"], "help@contoso.example",
+            "{output}"
+        );
+        let s = &ticket(&doc, "invoice-export-resolved")["status"];
+        assert_eq!(s["phase"], "Resolved", "{output}");
+        assert_eq!(s["resolutionDueAt"], "2026-11-25T17:00:00Z", "{output}");
+        let s = &ticket(&doc, "month-end-close-slow")["status"];
+        assert_eq!(s["nextStep"], "ContinueAsAdvisory", "{output}");
+    }
+}
+
+/// A ticket naming a Publisher nobody declared is a dangling reference.
+#[test]
+fn a_missing_publisher_is_a_finding() {
+    let dir = examples();
+    let files: Vec<String> = [
+        "policies.yaml",
+        "tiers.yaml",
+        "workspaces.yaml",
+        "tickets.yaml",
+    ]
+    .iter()
+    .map(|f| dir.join(f).display().to_string())
+    .collect();
+    let mut args = vec!["evaluate", "--now", NOW, "-o", "json"];
+    for f in &files {
+        args.extend(["-f", f.as_str()]);
+    }
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("Ticket marketing-support/crm-plugin-crash: field spec.product.publisher: no Publisher named \"contoso\""),
+        "{err}"
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = &ticket(&doc, "crm-plugin-crash")["status"];
+    assert_eq!(s["phase"], "Rejected");
+}
+
 #[test]
 fn output_is_deterministic_whatever_the_file_order() {
     let dir = examples();
@@ -183,6 +286,7 @@ fn output_is_deterministic_whatever_the_file_order() {
         "tickets.yaml",
         "workspaces.yaml",
         "tiers.yaml",
+        "publishers.yaml",
         "policies.yaml",
     ];
     let forward: Vec<String> = files
@@ -340,7 +444,13 @@ fn crds_command_prints_the_checked_in_crds() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("crds");
-    for name in ["slapolicies", "supporttiers", "workspaces", "tickets"] {
+    for name in [
+        "slapolicies",
+        "supporttiers",
+        "workspaces",
+        "tickets",
+        "publishers",
+    ] {
         let file =
             std::fs::read_to_string(dir.join(format!("{name}.supportpolicy.dev.yaml"))).unwrap();
         assert!(text.contains(&file), "{name} differs from crds/");

@@ -1,4 +1,4 @@
-//! The four resources of `supportpolicy.dev/v1alpha1`, with the CEL rules that
+//! The five resources of `supportpolicy.dev/v1alpha1`, with the CEL rules that
 //! let the API server refuse what one object can check on its own.
 //!
 //! What needs other objects (a tier's policy exists, windows do not overlap, a
@@ -6,6 +6,7 @@
 
 pub mod common;
 pub mod condition;
+pub mod publisher;
 pub mod quantity;
 pub mod reference;
 pub mod sla_policy;
@@ -13,7 +14,8 @@ pub mod support_tier;
 pub mod ticket;
 pub mod workspace;
 
-pub use common::{Category, Coverage, Subject, SubjectKind};
+pub use common::{Category, Contact, Coverage, Subject, SubjectKind};
+pub use publisher::{Publisher, PublisherSpec, PublisherStatus};
 pub use sla_policy::{SlaPolicy, SlaPolicySpec, SlaPolicyStatus};
 pub use support_tier::{SupportTier, SupportTierSpec, SupportTierStatus, SupportType};
 pub use ticket::{Phase, Ticket, TicketSpec, TicketStatus};
@@ -34,6 +36,7 @@ pub fn crds() -> Vec<CustomResourceDefinition> {
         SupportTier::crd(),
         Workspace::crd(),
         Ticket::crd(),
+        Publisher::crd(),
     ]
 }
 

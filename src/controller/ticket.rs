@@ -1,6 +1,7 @@
 //! The Ticket controller: evaluates the deadline rules for one ticket,
 //! writes its status when it changed, emits Events on transitions, and asks
-//! to be woken exactly when the status will next change (rule 10).
+//! to be woken exactly when the status will next change (rule 10): a
+//! resolved ticket has no next change, so it is never woken again.
 
 use std::sync::Arc;
 
@@ -17,6 +18,39 @@ use crate::api::{Phase, Ticket, TicketStatus};
 use crate::deadline::plan::Plan;
 use crate::deadline::{TicketInput, evaluate};
 use crate::metrics::{TicketLabels, WorkspaceLabels};
+
+/// What the ticket cache keeps of a ticket: everything the rules and the
+/// status comparison read, nothing else. Tickets outnumber every other
+/// object, and resolved ones pile up for ever, so per ticket this drops
+/// managedFields and kubectl's `last-applied-configuration` (a second copy
+/// of the spec), and the title (no rule reads it); for a resolved ticket
+/// also the reasons written on its pauses (shown only while paused, which a
+/// resolved ticket never is again). tests/cache_memory.rs measures it.
+pub fn slim(ticket: &mut Ticket) {
+    ticket.managed_fields_mut().clear();
+    if let Some(annotations) = ticket.metadata.annotations.as_mut() {
+        annotations.remove(LAST_APPLIED);
+        if annotations.is_empty() {
+            ticket.metadata.annotations = None;
+        }
+    }
+    ticket.spec.title = String::new();
+    // Resolved by its own spec (not by a status that may be stale): from
+    // here on no instant is in a pause as far as the phase is concerned.
+    if ticket
+        .spec
+        .resolved_at
+        .as_ref()
+        .is_some_and(|r| r.0 <= Timestamp::now())
+    {
+        for pause in &mut ticket.spec.pauses {
+            pause.reason = None;
+        }
+        ticket.spec.pauses.shrink_to_fit();
+    }
+}
+
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 pub const CONTROLLER: &str = "ticket";
 
@@ -204,6 +238,35 @@ fn transitions(before: Option<&TicketStatus>, after: &TicketStatus) -> Vec<Trans
             reason: "Breached",
             note: message_of("Breached"),
             identity: instant(&after.response_due_at),
+        });
+    }
+    if let Some(r) = &after.redirect
+        && after.phase == Some(Phase::Redirected)
+        && !was(&|s| s.phase == Some(Phase::Redirected) && s.redirect.as_ref() == Some(r))
+    {
+        out.push(Transition {
+            type_: "Normal",
+            reason: "Redirected",
+            note: message_of("Accepted"),
+            identity: format!("{:?}/{}", r.to, r.name),
+        });
+    }
+    if condition(after, "ResolutionBreached") && !was(&|s| condition(s, "ResolutionBreached")) {
+        out.push(Transition {
+            type_: "Warning",
+            reason: "ResolutionBreached",
+            note: message_of("ResolutionBreached"),
+            identity: instant(&after.resolution_due_at),
+        });
+    }
+    // Rule 11: once per ticket. The identity is fixed, so a cap reached
+    // again (effort corrected down, then up) is not announced twice.
+    if condition(after, "EffortCapReached") && !was(&|s| condition(s, "EffortCapReached")) {
+        out.push(Transition {
+            type_: "Normal",
+            reason: "EffortCapReached",
+            note: message_of("EffortCapReached"),
+            identity: "effort-cap".into(),
         });
     }
     let level = |s: &TicketStatus| s.escalation.as_ref().map_or(0, |e| e.level);

@@ -62,6 +62,7 @@ impl Plan {
                 workspace,
             } => {
                 status.workspace = workspace.clone();
+                status.redirect = rejection.redirect.clone();
                 vec![draft(
                     "Accepted",
                     false,
@@ -95,7 +96,9 @@ fn fill(status: &mut TicketStatus, a: &Accepted, snapshot: &Snapshot) {
         status.calendar = Some(sla.calendar.clone());
         status.response_due_at = sla.due.map(|d| Time(ts(d)));
         status.at_risk_at = sla.at_risk.map(|d| Time(ts(d)));
+        status.resolution_due_at = sla.resolution_due.map(|d| Time(ts(d)));
     }
+    status.next_step = snapshot.next_step;
     status.escalation = snapshot.escalation.map(|i| {
         let (level, _) = &a.escalation[i];
         Escalation {
@@ -137,12 +140,22 @@ impl Accepted {
             ),
         };
         let due = self.sla.as_ref().and_then(|s| s.due);
-        let mut responded = match self.first_response.filter(|_| phase == Phase::Responded) {
-            Some(r) => draft(
+        // Rule 8: the response instant has come exactly in these two phases.
+        let response = self
+            .response()
+            .filter(|_| matches!(phase, Phase::Responded | Phase::Resolved));
+        let mut responded = match response {
+            Some(r) if Some(r) == self.first_response => draft(
                 "Responded",
                 true,
                 "Responded",
                 format!("first response at {}", rfc3339(r)),
+            ),
+            Some(r) => draft(
+                "Responded",
+                true,
+                "AnsweredByResolution",
+                format!("resolved at {} before any recorded response", rfc3339(r)),
             ),
             None => draft(
                 "Responded",
@@ -152,7 +165,7 @@ impl Accepted {
             ),
         };
         if responded.status {
-            responded.since = self.first_response;
+            responded.since = response;
         }
         let mut breached = if s.responded_late {
             draft(
@@ -160,8 +173,8 @@ impl Accepted {
                 true,
                 "RespondedLate",
                 format!(
-                    "first response at {} came at or after the due time {}",
-                    self.first_response.map(rfc3339).unwrap_or_default(),
+                    "the response at {} came at or after the due time {}",
+                    self.response().map(rfc3339).unwrap_or_default(),
                     due.map(rfc3339).unwrap_or_default()
                 ),
             )
@@ -230,8 +243,151 @@ impl Accepted {
             );
             paused.since = self.pauses.containing(now).map(|(from, _)| from);
         }
-        vec![accepted, at_risk, breached, responded, paused]
+        let (resolved, resolution_breached) = self.resolution_drafts(s);
+        let effort = self.effort_draft(s);
+        vec![
+            accepted,
+            at_risk,
+            breached,
+            responded,
+            paused,
+            resolved,
+            resolution_breached,
+            effort,
+        ]
     }
+
+    /// Rules 7–8: `Resolved` and `ResolutionBreached`.
+    fn resolution_drafts(&self, s: &Snapshot) -> (Draft, Draft) {
+        let mut resolved = match self.resolved {
+            Some(r) if s.phase == Phase::Resolved => {
+                let mut d = draft(
+                    "Resolved",
+                    true,
+                    "Resolved",
+                    format!("resolved at {}", rfc3339(r)),
+                );
+                d.since = Some(r);
+                d
+            }
+            Some(r) => draft(
+                "Resolved",
+                false,
+                "ResolutionScheduled",
+                format!("resolvedAt {} is still to come", rfc3339(r)),
+            ),
+            None => draft("Resolved", false, "Open", "not resolved yet"),
+        };
+        if !resolved.status {
+            resolved.since = None;
+        }
+        let target = self
+            .sla
+            .as_ref()
+            .and_then(|sla| sla.resolution.map(|_| sla.resolution_due));
+        let mut breached = match target {
+            None => draft(
+                "ResolutionBreached",
+                false,
+                "NoResolutionTarget",
+                match &self.sla {
+                    Some(sla) => format!("severity {} has no resolution target", sla.severity),
+                    None => "no SLA: no resolution target".to_string(),
+                },
+            ),
+            Some(None) => draft(
+                "ResolutionBreached",
+                false,
+                "WithinResolutionTarget",
+                "no resolution due time while the clock is paused",
+            ),
+            Some(Some(due)) if s.resolution_breached => {
+                let mut d = if self.resolved.is_some_and(|r| r >= due) {
+                    draft(
+                        "ResolutionBreached",
+                        true,
+                        "ResolvedLate",
+                        format!(
+                            "resolved at {}, at or after the resolution due time {}",
+                            self.resolved.map(rfc3339).unwrap_or_default(),
+                            rfc3339(due)
+                        ),
+                    )
+                } else {
+                    draft(
+                        "ResolutionBreached",
+                        true,
+                        "ResolutionOverdue",
+                        format!("not resolved by the resolution due time {}", rfc3339(due)),
+                    )
+                };
+                d.since = Some(due);
+                d
+            }
+            Some(Some(due)) => draft(
+                "ResolutionBreached",
+                false,
+                "WithinResolutionTarget",
+                format!("resolution due {}", rfc3339(due)),
+            ),
+        };
+        if !breached.status {
+            breached.since = None;
+        }
+        (resolved, breached)
+    }
+
+    /// Rule 11: `EffortCapReached`.
+    fn effort_draft(&self, s: &Snapshot) -> Draft {
+        let Some(cap) = &self.effort_cap else {
+            return draft(
+                "EffortCapReached",
+                false,
+                "NoEffortCap",
+                "no effort cap applies to this ticket",
+            );
+        };
+        let logged = format!(
+            "{} of {:?} work logged, cap {}",
+            hours(cap.effort),
+            cap.investigation,
+            hours(cap.limit)
+        );
+        match s.next_step {
+            Some(step) => draft(
+                "EffortCapReached",
+                true,
+                "EffortCapReached",
+                format!(
+                    "{logged}: the capped break-fix work is done; next step {}",
+                    step.as_str()
+                ),
+            ),
+            None if cap.reached() => draft(
+                "EffortCapReached",
+                false,
+                "Resolved",
+                format!("{logged}, but the ticket is resolved"),
+            ),
+            None => draft("EffortCapReached", false, "WithinEffortCap", logged),
+        }
+    }
+}
+
+/// Seconds as `3h30m`, `45m` or `0s`, as a person writes effort.
+fn hours(seconds: i64) -> String {
+    let (h, m, s) = (seconds / 3600, seconds % 3600 / 60, seconds % 60);
+    let mut out = String::new();
+    if h > 0 {
+        out += &format!("{h}h");
+    }
+    if m > 0 {
+        out += &format!("{m}m");
+    }
+    if s > 0 || out.is_empty() {
+        out += &format!("{s}s");
+    }
+    out
 }
 
 /// A condition reason must be CamelCase letters; user text is folded into one.

@@ -1,17 +1,20 @@
-//! The deadline rules of DESIGN.md (1–10) as pure functions: from a ticket,
+//! The deadline rules of DESIGN.md (1–11) as pure functions: from a ticket,
 //! the objects it refers to and `now`, the status the operator writes and the
 //! next instant at which that status would change.
 //!
 //! | rule | where |
 //! |---|---|
-//! | 1 resolve and check | [`resolve`] |
+//! | 1 resolve and check | [`resolve`]; its "belongs elsewhere" step (`Redirected`): [`elsewhere`] |
 //! | 2–4 round the clock, effective severity, coverage | [`coverage`] |
-//! | 5 calendar, 6 clock, 7 instants | [`plan`] (business time itself: [`crate::calendar`]) |
-//! | 8 phase, 9 no SLA, 10 next change | [`phase`] |
+//! | 5 calendar, 6 clock (response instant: [`plan::Accepted::response`]), 7 instants (due, at risk, resolution due, escalation) | [`plan`] (business time itself: [`crate::calendar`]) |
+//! | 8 phase (`Resolved` first), 9 no SLA, 10 next change; 7's `ResolutionBreached` at an instant | [`phase`] |
+//! | 11 effort cap (`EffortCapReached`, `nextStep`) | [`effort`] |
 //! | conditions and their transition times | [`conditions`] |
 
 pub mod conditions;
 pub mod coverage;
+pub mod effort;
+pub mod elsewhere;
 pub mod phase;
 pub mod plan;
 pub mod resolve;
@@ -69,7 +72,7 @@ pub struct Evaluation {
     pub plan: Plan,
 }
 
-/// Applies rules 1–10. `previous` keeps the transition times of conditions
+/// Applies rules 1–11. `previous` keeps the transition times of conditions
 /// whose status did not change (none offline).
 pub fn evaluate(
     catalog: &Catalog,

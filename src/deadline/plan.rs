@@ -7,6 +7,7 @@ use jiff::Timestamp;
 
 use super::TicketInput;
 use super::coverage::effective;
+use super::effort::EffortCap;
 use super::resolve::{Rejection, resolve};
 use crate::api::Coverage;
 use crate::api::support_tier::EscalationLevel;
@@ -35,6 +36,10 @@ pub struct Accepted {
     /// Clock start, Unix seconds.
     pub start: i64,
     pub first_response: Option<i64>,
+    /// `spec.resolvedAt`: the clocks end there (rule 6).
+    pub resolved: Option<i64>,
+    /// Rule 11, when the policy caps this ticket's investigation.
+    pub effort_cap: Option<EffortCap>,
     pub pauses: Pauses,
     /// Pauses as written, for their reasons.
     pub pause_reasons: Vec<(i64, i64, Option<String>)>,
@@ -55,6 +60,11 @@ pub struct Sla {
     pub target: i64,
     pub due: Option<i64>,
     pub at_risk: Option<i64>,
+    /// The level's resolution target, business seconds, if it has one.
+    pub resolution: Option<i64>,
+    /// The instant of that target (rule 7); `None` also when an open pause
+    /// keeps it from coming.
+    pub resolution_due: Option<i64>,
     pub clock: Arc<Calendar>,
 }
 
@@ -99,10 +109,10 @@ impl Plan {
                 let Some(cal) = policy.calendar(spec.region.as_deref()) else {
                     return Plan::Rejected {
                         workspace: Some(workspace),
-                        rejection: Rejection {
-                            reason: "InvalidSlaPolicy",
-                            message: format!("SlaPolicy {:?} has no default calendar", policy.name),
-                        },
+                        rejection: Rejection::new(
+                            "InvalidSlaPolicy",
+                            format!("SlaPolicy {:?} has no default calendar", policy.name),
+                        ),
                     };
                 };
                 let (zone, business) = match (&spec.time_zone, cal.name == DEFAULT_CALENDAR) {
@@ -111,10 +121,10 @@ impl Plan {
                         Err(message) => {
                             return Plan::Rejected {
                                 workspace: Some(workspace),
-                                rejection: Rejection {
-                                    reason: "UnknownTimeZone",
-                                    message: format!("spec.timeZone: {message}"),
-                                },
+                                rejection: Rejection::new(
+                                    "UnknownTimeZone",
+                                    format!("spec.timeZone: {message}"),
+                                ),
                             };
                         }
                     },
@@ -136,6 +146,8 @@ impl Plan {
                     target,
                     due: at(target),
                     at_risk: policy.at_risk.and_then(|p| at(p.of(target))),
+                    resolution: level.resolution,
+                    resolution_due: level.resolution.and_then(at),
                     clock,
                 })
             }
@@ -162,16 +174,33 @@ impl Plan {
                 .into_iter()
                 .collect(),
         };
+        let effort_cap = resolved.policy.as_ref().and_then(|policy| {
+            EffortCap::of(policy, &resolved.tier, &resolved.workspace.spec, spec)
+        });
         Plan::Accepted(Box::new(Accepted {
             workspace,
             tier: resolved.tier.name.clone(),
             sla,
             start: start_s,
             first_response: spec.first_response_at.as_ref().map(|t| t.0.as_second()),
+            resolved: spec.resolved_at.as_ref().map(|t| t.0.as_second()),
+            effort_cap,
             pauses,
             pause_reasons,
             escalation,
         }))
+    }
+}
+
+impl Accepted {
+    /// Rule 6: the response instant, the earlier of `firstResponseAt` and
+    /// `resolvedAt` (a ticket resolved without a recorded response was
+    /// answered when it was resolved).
+    pub fn response(&self) -> Option<i64> {
+        match (self.first_response, self.resolved) {
+            (Some(r), Some(s)) => Some(r.min(s)),
+            (r, s) => r.or(s),
+        }
     }
 }
 
@@ -187,7 +216,7 @@ impl Plan {
             return None;
         };
         let sla = a.sla.as_ref()?;
-        let response = a.first_response?;
+        let response = a.response()?;
         Some(sla.clock.measure_secs(a.start, response, &a.pauses))
     }
 }

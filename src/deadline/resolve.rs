@@ -7,23 +7,47 @@ use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp};
 
 use crate::api::common::primary_language;
-use crate::api::ticket::ProductStage;
-use crate::api::workspace::{Provider, SUPPORT_ADMIN_ROLE};
-use crate::api::{Category, TicketSpec, Workspace};
-use crate::catalog::{Catalog, Lookup, Policy, Tier};
+use crate::api::quantity::{QuantityError, parse_duration};
+use crate::api::ticket::{ProductStage, Redirect};
+use crate::api::workspace::SUPPORT_ADMIN_ROLE;
+use crate::api::{Category, Phase, TicketSpec, Workspace};
+use crate::catalog::{Catalog, Lookup, Policy, Tier, partner_may_file};
 
-/// Why a ticket is not accepted: the reason of `Accepted=False`.
+/// Why a ticket is not accepted: the reason of `Accepted=False`, and where
+/// it belongs instead when that is known (phase `Redirected`, not `Rejected`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
     pub reason: &'static str,
     pub message: String,
+    pub redirect: Option<Redirect>,
 }
 
 impl Rejection {
-    fn new(reason: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(reason: &'static str, message: impl Into<String>) -> Self {
         Self {
             reason,
             message: message.into(),
+            redirect: None,
+        }
+    }
+
+    pub(crate) fn redirected(
+        reason: &'static str,
+        message: impl Into<String>,
+        redirect: Redirect,
+    ) -> Self {
+        Self {
+            redirect: Some(redirect),
+            ..Self::new(reason, message)
+        }
+    }
+
+    /// `Redirected` for a ticket that belongs elsewhere, else `Rejected`.
+    pub fn phase(&self) -> Phase {
+        if self.redirect.is_some() {
+            Phase::Redirected
+        } else {
+            Phase::Rejected
         }
     }
 }
@@ -52,6 +76,7 @@ pub(crate) fn resolve(
         )
     })?;
     let ws = &workspace.spec;
+    super::elsewhere::check(catalog, ws, spec, start)?;
     let tier_name = spec.tier.as_deref().unwrap_or(&ws.tier);
     let tier_field = if spec.tier.is_some() {
         "spec.tier"
@@ -147,12 +172,10 @@ pub(crate) fn resolve(
         }
     }
     if let Some(on_behalf) = &spec.on_behalf_of {
-        let authorized = ws.delegated_admins.iter().any(|d| {
-            d.partner == on_behalf.partner
-                && d.provider != Provider::IndirectReseller
-                && d.roles.iter().any(|r| r == SUPPORT_ADMIN_ROLE)
-                && d.expires_at.as_ref().is_none_or(|e| e.0 > start)
-        });
+        let authorized = ws
+            .delegated_admins
+            .iter()
+            .any(|d| d.partner == on_behalf.partner && partner_may_file(d, start));
         if !authorized {
             return Err(Rejection::new(
                 "PartnerNotAuthorized",
@@ -180,6 +203,16 @@ pub(crate) fn resolve(
                 ),
             ));
         }
+    }
+    // Offline only: the CRD's pattern refuses a malformed effort. One longer
+    // than any duration is simply a lot of effort (see `effort_seconds`).
+    if let Some(effort) = &spec.effort
+        && let Err(QuantityError::Duration(_)) = parse_duration(effort)
+    {
+        return Err(Rejection::new(
+            "InvalidEffort",
+            format!("spec.effort: {effort:?} is not a duration like 45m or 3h30m"),
+        ));
     }
     Ok(Resolved {
         workspace: workspace.clone(),

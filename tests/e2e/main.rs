@@ -5,6 +5,7 @@
 //! each makes its own policies, tiers, workspaces and namespaces, except the
 //! examples test, which owns the names in examples/.
 
+mod life;
 mod operator;
 #[path = "../support/mod.rs"]
 mod support;
@@ -127,7 +128,12 @@ fn ticket_yaml(name: &str, ns: &str, severity: &str, extra: &str) -> String {
 async fn examples_get_the_status_evaluate_prints() {
     let cp = setup();
     let examples = repo_root().join("examples");
-    for file in ["policies.yaml", "tiers.yaml", "workspaces.yaml"] {
+    for file in [
+        "policies.yaml",
+        "tiers.yaml",
+        "workspaces.yaml",
+        "publishers.yaml",
+    ] {
         cp.kubectl_ok(&["apply", "-f", examples.join(file).to_str().unwrap()]);
     }
     for ns in ["finance-support", "marketing-support", "support-default"] {
@@ -149,8 +155,9 @@ async fn examples_get_the_status_evaluate_prints() {
         "finance",
         "marketing",
         "default",
+        "contoso",
     ];
-    for kind in ["slapolicies", "supporttiers", "workspaces"] {
+    for kind in ["slapolicies", "supporttiers", "workspaces", "publishers"] {
         let jsonpath = "jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type==\"Ready\")].status} {end}";
         eventually(
             Duration::from_secs(30),

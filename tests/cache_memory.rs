@@ -1,0 +1,184 @@
+//! What the operator's ticket cache costs per resolved ticket, measured with
+//! a counting allocator: resolved tickets as the API server sends them
+//! (kubectl's `last-applied-configuration`, two managers' managedFields, the
+//! status the operator wrote) go through the same reflector store the
+//! operator keeps, once as they come and once through `controller::ticket::slim`
+//! (what the operator's ticket watch applies). The figures are printed
+//! (`cargo test --test cache_memory -- --nocapture`) and the README quotes them.
+//!
+//! One test in this binary, so no other test allocates while it measures.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering};
+
+use jiff::Timestamp;
+use kube::runtime::reflector::store;
+use kube::runtime::watcher::Event;
+use serde_json::json;
+use support_operator::api::Ticket;
+use support_operator::controller::ticket::slim;
+use support_operator::deadline::{TicketInput, evaluate};
+use support_operator::manifests::Manifests;
+
+struct Counting;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            LIVE.fetch_add(
+                new_size as isize - layout.size() as isize,
+                Ordering::Relaxed,
+            );
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+const TICKETS: usize = 2_000;
+
+/// One resolved ticket as a watch delivers it.
+fn resolved_ticket(i: usize, manifests: &Manifests) -> Ticket {
+    let spec = json!({
+        "title": format!("Invoice export leaves out credit notes, case {i}"),
+        "severity": "B",
+        "openedAt": "2026-11-24T09:00:00Z",
+        "firstResponseAt": "2026-11-24T10:00:00Z",
+        "resolvedAt": "2026-11-25T15:00:00Z",
+        "pauses": [{"from": "2026-11-24T11:00:00Z", "to": "2026-11-24T12:00:00Z", "reason": "AwaitingCustomer"}],
+        "investigation": "Performance",
+        "effort": "2h30m",
+    });
+    let name = format!("invoice-export-{i:05}");
+    let last_applied = json!({
+        "apiVersion": "supportpolicy.dev/v1alpha1", "kind": "Ticket",
+        "metadata": {"annotations": {}, "name": name, "namespace": "finance-support"},
+        "spec": spec,
+    })
+    .to_string();
+    let mut ticket: Ticket = serde_json::from_value(json!({
+        "apiVersion": "supportpolicy.dev/v1alpha1",
+        "kind": "Ticket",
+        "metadata": {
+            "name": name,
+            "namespace": "finance-support",
+            "uid": format!("6f1c2b1e-8d1a-4c3e-9f7a-{i:012}"),
+            "resourceVersion": format!("{}", 100_000 + i),
+            "generation": 1,
+            "creationTimestamp": "2026-11-24T09:00:05Z",
+            "annotations": {"kubectl.kubernetes.io/last-applied-configuration": last_applied},
+            "managedFields": [
+                {"manager": "kubectl-client-side-apply", "operation": "Update",
+                 "apiVersion": "supportpolicy.dev/v1alpha1", "time": "2026-11-25T15:00:01Z",
+                 "fieldsType": "FieldsV1",
+                 "fieldsV1": {"f:metadata": {"f:annotations": {".": {}, "f:kubectl.kubernetes.io/last-applied-configuration": {}}},
+                              "f:spec": {".": {}, "f:effort": {}, "f:firstResponseAt": {}, "f:investigation": {},
+                                         "f:openedAt": {}, "f:pauses": {}, "f:resolvedAt": {}, "f:severity": {}, "f:title": {}}}},
+                {"manager": "support-operator", "operation": "Apply",
+                 "apiVersion": "supportpolicy.dev/v1alpha1", "time": "2026-11-25T15:00:02Z",
+                 "fieldsType": "FieldsV1", "subresource": "status",
+                 "fieldsV1": {"f:status": {"f:atRiskAt": {}, "f:calendar": {}, "f:conditions": {
+                     "k:{\"type\":\"Accepted\"}": {".": {}, "f:lastTransitionTime": {}, "f:message": {}, "f:observedGeneration": {}, "f:reason": {}, "f:status": {}, "f:type": {}},
+                     "k:{\"type\":\"AtRisk\"}": {".": {}, "f:lastTransitionTime": {}, "f:message": {}, "f:observedGeneration": {}, "f:reason": {}, "f:status": {}, "f:type": {}},
+                     "k:{\"type\":\"Breached\"}": {".": {}, "f:lastTransitionTime": {}, "f:message": {}, "f:observedGeneration": {}, "f:reason": {}, "f:status": {}, "f:type": {}},
+                     "k:{\"type\":\"Responded\"}": {".": {}, "f:lastTransitionTime": {}, "f:message": {}, "f:observedGeneration": {}, "f:reason": {}, "f:status": {}, "f:type": {}},
+                     "k:{\"type\":\"Paused\"}": {".": {}, "f:lastTransitionTime": {}, "f:message": {}, "f:observedGeneration": {}, "f:reason": {}, "f:status": {}, "f:type": {}},
+                     "k:{\"type\":\"Resolved\"}": {".": {}, "f:lastTransitionTime": {}, "f:message": {}, "f:observedGeneration": {}, "f:reason": {}, "f:status": {}, "f:type": {}},
+                     "k:{\"type\":\"ResolutionBreached\"}": {".": {}, "f:lastTransitionTime": {}, "f:message": {}, "f:observedGeneration": {}, "f:reason": {}, "f:status": {}, "f:type": {}},
+                     "k:{\"type\":\"EffortCapReached\"}": {".": {}, "f:lastTransitionTime": {}, "f:message": {}, "f:observedGeneration": {}, "f:reason": {}, "f:status": {}, "f:type": {}}},
+                     "f:coverage": {}, "f:escalation": {}, "f:observedGeneration": {}, "f:phase": {}, "f:resolutionDueAt": {},
+                     "f:responseDueAt": {}, "f:severity": {}, "f:tier": {}, "f:workspace": {}}}}
+            ]
+        },
+        "spec": spec,
+    }))
+    .expect("a ticket");
+    let now: Timestamp = "2026-12-01T00:00:00Z".parse().unwrap();
+    let catalog = manifests.catalog();
+    let status = evaluate(&catalog, TicketInput::of(&ticket, now), None, now).status;
+    assert_eq!(status.phase, Some(support_operator::api::Phase::Resolved));
+    ticket.status = Some(status);
+    ticket
+}
+
+/// Live heap bytes per ticket that a reflector store holds for `tickets`.
+fn store_cost(tickets: Vec<Ticket>, modify: fn(&mut Ticket)) -> isize {
+    let before = LIVE.load(Ordering::SeqCst);
+    let (reader, mut writer) = store::<Ticket>();
+    for mut t in tickets {
+        modify(&mut t);
+        writer.apply_watcher_event(&Event::Apply(t));
+    }
+    let held = LIVE.load(Ordering::SeqCst) - before;
+    assert_eq!(reader.state().len(), TICKETS);
+    drop((reader, writer));
+    held / TICKETS as isize
+}
+
+#[test]
+fn a_resolved_ticket_costs_the_cache_less_after_slimming() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let manifests = Manifests::load(&[dir]).expect("examples load");
+    let make = || {
+        (0..TICKETS)
+            .map(|i| resolved_ticket(i, &manifests))
+            .collect::<Vec<_>>()
+    };
+    let sample = resolved_ticket(0, &manifests);
+    let json_bytes = serde_json::to_vec(&sample).unwrap().len();
+    let as_sent = store_cost(make(), |_| {});
+    let managed = store_cost(make(), |t| {
+        use kube::ResourceExt;
+        t.managed_fields_mut().clear()
+    });
+    let slimmed = store_cost(make(), slim);
+    let mut slim_sample = sample.clone();
+    slim(&mut slim_sample);
+    let slim_json = serde_json::to_vec(&slim_sample).unwrap().len();
+    eprintln!(
+        "per resolved ticket in the reflector store (live heap bytes, {TICKETS} tickets): \
+         as sent {as_sent} B (JSON {json_bytes} B); managedFields dropped (before) {managed} B; \
+         slimmed (now) {slimmed} B (JSON {slim_json} B)"
+    );
+    assert!(
+        as_sent > managed && managed > slimmed,
+        "{as_sent} > {managed} > {slimmed}"
+    );
+    // Slimming keeps everything the rules read: the same status comes out.
+    let now: Timestamp = "2026-12-01T00:00:00Z".parse().unwrap();
+    let catalog = manifests.catalog();
+    let full = evaluate(
+        &catalog,
+        TicketInput::of(&sample, now),
+        sample.status.as_ref(),
+        now,
+    );
+    let lean = evaluate(
+        &catalog,
+        TicketInput::of(&slim_sample, now),
+        slim_sample.status.as_ref(),
+        now,
+    );
+    assert_eq!(full.status, lean.status);
+    assert_eq!(
+        Some(&lean.status),
+        slim_sample.status.as_ref(),
+        "no write follows"
+    );
+}
