@@ -117,11 +117,12 @@ fn resolved_ticket(i: usize, manifests: &Manifests) -> Ticket {
     ticket
 }
 
-/// Live heap bytes per ticket that a reflector store holds for `tickets`.
-fn store_cost(tickets: Vec<Ticket>, modify: fn(&mut Ticket)) -> isize {
+/// Live heap bytes per ticket that a reflector store holds once `make`'s
+/// tickets went through it (and everything else made on the way is gone).
+fn store_cost(make: &dyn Fn() -> Vec<Ticket>, modify: fn(&mut Ticket)) -> isize {
     let before = LIVE.load(Ordering::SeqCst);
     let (reader, mut writer) = store::<Ticket>();
-    for mut t in tickets {
+    for mut t in make() {
         modify(&mut t);
         writer.apply_watcher_event(&Event::Apply(t));
     }
@@ -142,12 +143,12 @@ fn a_resolved_ticket_costs_the_cache_less_after_slimming() {
     };
     let sample = resolved_ticket(0, &manifests);
     let json_bytes = serde_json::to_vec(&sample).unwrap().len();
-    let as_sent = store_cost(make(), |_| {});
-    let managed = store_cost(make(), |t| {
+    let as_sent = store_cost(&make, |_| {});
+    let managed = store_cost(&make, |t| {
         use kube::ResourceExt;
         t.managed_fields_mut().clear()
     });
-    let slimmed = store_cost(make(), slim);
+    let slimmed = store_cost(&make, slim);
     let mut slim_sample = sample.clone();
     slim(&mut slim_sample);
     let slim_json = serde_json::to_vec(&slim_sample).unwrap().len();

@@ -559,3 +559,54 @@ pub async fn watch_catalog<K>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ticket(ns: &str, name: &str, publisher: Option<&str>) -> Ticket {
+        let mut spec = serde_json::json!({"title": "t", "severity": "A"});
+        if let Some(p) = publisher {
+            spec["product"] = serde_json::json!({"name": "x", "publisher": p});
+        }
+        let mut t = Ticket::new(name, serde_json::from_value(spec).unwrap());
+        t.metadata.namespace = Some(ns.into());
+        t
+    }
+
+    fn naming(index: &TicketIndex, publisher: &str) -> Vec<TicketKey> {
+        index.naming_publisher(publisher).cloned().collect()
+    }
+
+    /// A Publisher's change reaches exactly the tickets that name it, as
+    /// their specs say now.
+    #[test]
+    fn tickets_are_indexed_by_the_publisher_they_name() {
+        let mut index = TicketIndex::default();
+        index.update(&ticket("a", "one", Some("contoso")), false);
+        index.update(&ticket("b", "two", Some("contoso")), false);
+        index.update(&ticket("a", "three", Some("fabrikam")), false);
+        index.update(&ticket("a", "four", None), false);
+        let key = |ns: &str, n: &str| (ns.to_string(), n.to_string());
+        assert_eq!(
+            naming(&index, "contoso"),
+            [key("a", "one"), key("b", "two")]
+        );
+        assert_eq!(naming(&index, "fabrikam"), [key("a", "three")]);
+        // A ticket that changes publisher moves; one deleted goes.
+        index.update(&ticket("a", "one", Some("fabrikam")), false);
+        index.update(&ticket("b", "two", Some("contoso")), true);
+        assert!(naming(&index, "contoso").is_empty());
+        assert!(
+            !index.by_publisher.contains_key("contoso"),
+            "no empty sets kept"
+        );
+        assert_eq!(
+            naming(&index, "fabrikam"),
+            [key("a", "one"), key("a", "three")]
+        );
+        // A product without a publisher is indexed by none.
+        index.update(&ticket("a", "three", None), false);
+        assert_eq!(naming(&index, "fabrikam"), [key("a", "one")]);
+    }
+}

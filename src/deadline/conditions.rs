@@ -62,7 +62,7 @@ impl Plan {
                 workspace,
             } => {
                 status.workspace = workspace.clone();
-                status.redirect = rejection.redirect.clone();
+                status.redirect = rejection.redirect.as_deref().cloned();
                 vec![draft(
                     "Accepted",
                     false,

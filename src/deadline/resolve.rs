@@ -19,7 +19,8 @@ use crate::catalog::{Catalog, Lookup, Policy, Tier, partner_may_file};
 pub struct Rejection {
     pub reason: &'static str,
     pub message: String,
-    pub redirect: Option<Redirect>,
+    /// Boxed: most rejections have none, and the error type stays small.
+    pub redirect: Option<Box<Redirect>>,
 }
 
 impl Rejection {
@@ -37,7 +38,7 @@ impl Rejection {
         redirect: Redirect,
     ) -> Self {
         Self {
-            redirect: Some(redirect),
+            redirect: Some(Box::new(redirect)),
             ..Self::new(reason, message)
         }
     }
