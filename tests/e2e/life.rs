@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use support_operator::api::{Publisher, Ticket};
 
 use super::support::ControlPlane;
-use super::{apply_ok, eventually, setup, status_of, wait_namespace};
+use super::{eventually, setup, status_of, wait_namespace};
 
 /// A policy whose A has a 1h response and a 30s resolution target (24x7),
 /// capped Performance work at 2h; a tier entitled to Advisory; a workspace
@@ -29,9 +29,7 @@ fn life(cp: &ControlPlane) -> Life {
     let w = ControlPlane::unique_name("life-w");
     let ns = ControlPlane::unique_name("life-ns");
     let publisher = ControlPlane::unique_name("life-pub");
-    apply_ok(
-        cp,
-        &format!(
+    cp.apply_yaml_ok(&format!(
             r#"apiVersion: supportpolicy.dev/v1alpha1
 kind: SlaPolicy
 metadata: {{name: {p}}}
@@ -116,10 +114,8 @@ async fn a_publisher_redirects_its_tickets_and_its_changes_reach_them() {
     let m = life(cp);
     wait_namespace(cp, &m.namespace).await;
     let product = |publisher: &str| format!("  product: {{name: gadget, publisher: {publisher}}}");
-    apply_ok(cp, &ticket("market", &m.namespace, &product(&m.publisher)));
-    apply_ok(
-        cp,
-        &ticket("bystander", &m.namespace, &product("nobody-publishes-this")),
+    cp.apply_yaml_ok(&ticket("market", &m.namespace, &product(&m.publisher)));
+    cp.apply_yaml_ok(&ticket("bystander", &m.namespace, &product("nobody-publishes-this")),
     );
     let s = eventually(Duration::from_secs(30), "Redirected", async || {
         status_of(cp, &m.namespace, "market")
@@ -212,9 +208,7 @@ async fn a_publisher_redirects_its_tickets_and_its_changes_reach_them() {
     assert_eq!(condition(&s, "Accepted")["reason"], "UnknownPublisher");
     assert!(s.get("redirect").is_none(), "{s}");
     // Back again: redirected again.
-    apply_ok(
-        cp,
-        &format!(
+    cp.apply_yaml_ok(&format!(
             "apiVersion: supportpolicy.dev/v1alpha1\nkind: Publisher\nmetadata: {{name: {}}}\nspec:\n  contact: {{phone: \"+1 555 0100\"}}\n",
             m.publisher
         ),
@@ -243,7 +237,7 @@ async fn trials_resolution_and_the_effort_cap_live() {
     wait_namespace(cp, &m.namespace).await;
     let ns = m.namespace.as_str();
 
-    apply_ok(cp, &ticket("trial", ns, "  subscription: Trial"));
+    cp.apply_yaml_ok(&ticket("trial", ns, "  subscription: Trial"));
     let s = eventually(Duration::from_secs(30), "RoutedToPartner", async || {
         status_of(cp, ns, "trial")
             .await
@@ -257,7 +251,7 @@ async fn trials_resolution_and_the_effort_cap_live() {
     );
 
     // The resolution target (30 s, 24x7) is breached at its instant.
-    apply_ok(cp, &ticket("slow-fix", ns, ""));
+    cp.apply_yaml_ok(&ticket("slow-fix", ns, ""));
     let s = eventually(Duration::from_secs(15), "resolutionDueAt", async || {
         status_of(cp, ns, "slow-fix")
             .await
@@ -296,9 +290,7 @@ async fn trials_resolution_and_the_effort_cap_live() {
     .await;
 
     // The effort cap: below, at, above; one Event.
-    apply_ok(
-        cp,
-        &ticket("perf", ns, "  investigation: Performance\n  effort: 1h"),
+    cp.apply_yaml_ok(&ticket("perf", ns, "  investigation: Performance\n  effort: 1h"),
     );
     let s = eventually(Duration::from_secs(15), "a status", async || {
         status_of(cp, ns, "perf")
