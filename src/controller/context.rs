@@ -214,6 +214,11 @@ impl Shutdown {
         let _ = self.0.send(true);
     }
 
+    /// Whether stop was asked: checked before starting any new write.
+    pub fn is_triggered(&self) -> bool {
+        *self.0.borrow()
+    }
+
     pub async fn wait(self) {
         let mut rx = self.0.subscribe();
         let _ = rx.wait_for(|stop| *stop).await;
