@@ -101,7 +101,7 @@ pub struct Context {
 impl Context {
     /// Exponential backoff per object: 1 s, 2 s, 4 s … 5 min; reset on
     /// success. Also returns which failure in a row this is.
-    fn backoff(&self, key: String) -> (Duration, u32) {
+    pub(super) fn backoff(&self, key: String) -> (Duration, u32) {
         let Ok(mut failures) = self.failures.lock() else {
             return (Duration::from_secs(5), 1);
         };
@@ -111,7 +111,7 @@ impl Context {
     }
 
     /// Forgets an object's failures; whether there were any.
-    fn succeeded(&self, key: &str) -> bool {
+    pub(super) fn succeeded(&self, key: &str) -> bool {
         match self.failures.lock() {
             Ok(mut failures) => failures.remove(key).is_some(),
             Err(_) => false,

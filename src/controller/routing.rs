@@ -28,7 +28,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use kube::runtime::events::{Event, EventType};
 use kube::runtime::reflector::ObjectRef;
-use kube::runtime::{WatchStreamExt, metadata_watcher, watcher};
+use kube::core::PartialObjectMeta;
+use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Resource, ResourceExt};
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
@@ -338,8 +339,8 @@ fn seen(cm: &ConfigMap) -> Seen {
 /// exists and is labelled for its workspace (made or adopted by the
 /// workspace controller), never ahead of it.
 async fn watch_namespaces(ctx: Arc<Context>, observed: Shared, dirty: Arc<Notify>, synced: Arc<Notify>) {
-    let stream = metadata_watcher(
-        Api::<Namespace>::all(ctx.client.clone()),
+    let stream = watcher(
+        Api::<PartialObjectMeta<Namespace>>::all(ctx.client.clone()),
         watcher::Config::default().labels(WORKSPACE_LABEL),
     )
     .backoff(WatchBackoff::default());
@@ -347,7 +348,7 @@ async fn watch_namespaces(ctx: Arc<Context>, observed: Shared, dirty: Arc<Notify
     let mut relist: Option<HashMap<String, String>> = None;
     while let Some(event) = stream.next().await {
         let Ok(event) = event else { continue };
-        let label = |m: &kube::core::PartialObjectMeta<Namespace>| {
+        let label = |m: &PartialObjectMeta<Namespace>| {
             m.labels().get(WORKSPACE_LABEL).cloned().unwrap_or_default()
         };
         let Ok(mut o) = observed.lock() else { return };
