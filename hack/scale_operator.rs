@@ -415,8 +415,11 @@ fn workspace_tiers(w: usize, tiers: usize) -> (String, Option<Vec<String>>) {
         );
     }
     let own = tier_name(w % tiers);
-    let allowed =
-        (w % 5 == 0).then(|| (0..3).map(|k| tier_name((w + k) % tiers)).collect::<Vec<_>>());
+    let allowed = (w % 5 == 0).then(|| {
+        (0..3)
+            .map(|k| tier_name((w + k) % tiers))
+            .collect::<Vec<_>>()
+    });
     (own, allowed)
 }
 
@@ -442,11 +445,7 @@ async fn routing_objects(client: &Client) -> Res<(usize, usize, usize, (String, 
         whole += size;
         if size > largest.1 {
             largest = (
-                format!(
-                    "{}/{}",
-                    cm.namespace().unwrap_or_default(),
-                    cm.name_any()
-                ),
+                format!("{}/{}", cm.namespace().unwrap_or_default(), cm.name_any()),
                 size,
             );
         }
@@ -581,7 +580,10 @@ async fn main() -> Res<()> {
     let severities = ["B", "C"];
 
     if a.tiers > 0 {
-        say(format!("creating {} policies and {} tiers", a.policies, a.tiers));
+        say(format!(
+            "creating {} policies and {} tiers",
+            a.policies, a.tiers
+        ));
         create_catalog(&client, a.tiers, a.policies).await?;
     }
     say(format!("creating {} workspaces", a.workspaces));
@@ -792,14 +794,14 @@ async fn main() -> Res<()> {
                 .items
                 .into_iter()
                 .filter(|w| {
-                    w.spec.tier == tier
-                        || w.spec.allowed_tiers.iter().flatten().any(|t| *t == tier)
+                    w.spec.tier == tier || w.spec.allowed_tiers.iter().flatten().any(|t| *t == tier)
                 })
                 .map(|w| w.spec.namespace)
                 .collect();
             let queue = format!("changed-{}", Timestamp::now().as_second());
             let tiers_api = Api::<SupportTier>::all(client.clone());
-            let mut escalation = serde_json::to_value(&tiers_api.get(&tier).await?.spec.escalation)?;
+            let mut escalation =
+                serde_json::to_value(&tiers_api.get(&tier).await?.spec.escalation)?;
             escalation[0]["queue"] = json!(queue);
             let routing_before = writes_of(&health, "routing");
             let all_before = operator_writes(&health);
@@ -888,7 +890,10 @@ async fn main() -> Res<()> {
     let change = result?;
 
     if a.routing {
-        figure("operator peak RSS (cold start to here)", format!("{peak:.1} MiB"));
+        figure(
+            "operator peak RSS (cold start to here)",
+            format!("{peak:.1} MiB"),
+        );
         // SIGTERM under load: a policy change under every ticket is being
         // written (and the routing table with it) when the signal comes.
         say("SIGTERM under load");
@@ -914,7 +919,13 @@ async fn main() -> Res<()> {
 
         // Back up: it finishes the interrupted change.
         let started = Instant::now();
-        let mut operator = start_operator(&a.operator, &health, a.concurrency, &format!("{log}.2"), true)?;
+        let mut operator = start_operator(
+            &a.operator,
+            &health,
+            a.concurrency,
+            &format!("{log}.2"),
+            true,
+        )?;
         let resumed = converge(&client, n, started, |t| due_matches(&expected, t)).await;
         let resumed = match resumed {
             Ok(d) => d,
@@ -929,7 +940,10 @@ async fn main() -> Res<()> {
         );
         tokio::time::sleep(Duration::from_secs(10)).await;
         let quiet = terminate(&mut operator, Duration::from_secs(60)).await?;
-        figure("SIGTERM when idle: process exited", format!("{:.2}s", quiet.as_secs_f64()));
+        figure(
+            "SIGTERM when idle: process exited",
+            format!("{:.2}s", quiet.as_secs_f64()),
+        );
 
         // Restart with every ticket converged: nothing to write.
         let before = requests(&client).await?;

@@ -45,7 +45,12 @@ pub fn sorted_tickets(manifests: &Manifests) -> Vec<&Ticket> {
 
 /// One ticket through the rules: the same core call the controller makes.
 fn evaluate_one(catalog: &Catalog, ticket: &Ticket, now: Timestamp) -> Evaluation {
-    evaluate(catalog, TicketInput::of(ticket, now), ticket.status.as_ref(), now)
+    evaluate(
+        catalog,
+        TicketInput::of(ticket, now),
+        ticket.status.as_ref(),
+        now,
+    )
 }
 
 pub fn report_of(ticket: &Ticket, status: TicketStatus) -> TicketReport {

@@ -291,12 +291,19 @@ pub fn compile(catalog: &Catalog, policies: &[SlaPolicy]) -> RoutingTable {
         let tier = match catalog.tier(name) {
             Lookup::Found(t) => t,
             Lookup::Invalid(p) => {
-                table.skipped.push(skip("InvalidSupportTier", p.to_string()));
+                table
+                    .skipped
+                    .push(skip("InvalidSupportTier", p.to_string()));
                 continue;
             }
             Lookup::Missing => continue,
         };
-        let policy = match tier.spec.sla_policy.as_deref().map(|p| (p, catalog.policy(p))) {
+        let policy = match tier
+            .spec
+            .sla_policy
+            .as_deref()
+            .map(|p| (p, catalog.policy(p)))
+        {
             None => None,
             Some((_, Lookup::Found(p))) => Some(p),
             Some((p, Lookup::Missing)) => {
@@ -481,10 +488,14 @@ fn format_duration(seconds: i64) -> String {
 
 fn route_workspace(ws: &Workspace) -> RouteWorkspace {
     let spec = &ws.spec;
-    let allowed = spec.allowed_tiers.as_ref().filter(|a| !a.is_empty()).map(|a| {
-        let set: BTreeSet<&String> = a.iter().collect();
-        set.into_iter().cloned().collect::<Vec<_>>()
-    });
+    let allowed = spec
+        .allowed_tiers
+        .as_ref()
+        .filter(|a| !a.is_empty())
+        .map(|a| {
+            let set: BTreeSet<&String> = a.iter().collect();
+            set.into_iter().cloned().collect::<Vec<_>>()
+        });
     let mut partners: Vec<RoutePartner> = spec
         .delegated_admins
         .iter()
@@ -604,7 +615,9 @@ impl RoutingTable {
             })
             .collect();
         for (k, v) in &self.tiers {
-            parts[bucket("tier", k, of)].tiers.insert(k.clone(), v.clone());
+            parts[bucket("tier", k, of)]
+                .tiers
+                .insert(k.clone(), v.clone());
         }
         for (k, v) in &self.policies {
             parts[bucket("policy", k, of)]
@@ -654,7 +667,11 @@ pub fn shard_name(i: usize) -> String {
 /// release (std's hasher is neither).
 fn bucket(kind: &str, name: &str, of: usize) -> usize {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in kind.bytes().chain(std::iter::once(b'/')).chain(name.bytes()) {
+    for byte in kind
+        .bytes()
+        .chain(std::iter::once(b'/'))
+        .chain(name.bytes())
+    {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
     }
@@ -734,7 +751,13 @@ pub fn table_config_maps(table: &RoutingTable, operator_namespace: &str) -> Vec<
         None => sharded
             .shards
             .into_iter()
-            .map(|doc| config_map(ROUTING_CONFIGMAP, operator_namespace, vec![(ROUTES_KEY, doc)]))
+            .map(|doc| {
+                config_map(
+                    ROUTING_CONFIGMAP,
+                    operator_namespace,
+                    vec![(ROUTES_KEY, doc)],
+                )
+            })
             .collect(),
         Some(index) => std::iter::once(config_map(
             ROUTING_CONFIGMAP,
@@ -787,7 +810,10 @@ mod tests {
     fn buckets_are_stable_across_releases() {
         // FNV-1a of "tier/critical" is 0x290448435a2b0b8f: pinned, so that
         // a release never moves entries between shards by itself.
-        assert_eq!(bucket("tier", "critical", usize::MAX), 0x2904_4843_5a2b_0b8f % usize::MAX);
+        assert_eq!(
+            bucket("tier", "critical", usize::MAX),
+            0x2904_4843_5a2b_0b8f % usize::MAX
+        );
         assert_eq!(bucket("tier", "critical", 1024), 911);
         let spread: BTreeSet<usize> = (0..64)
             .map(|i| bucket("workspace", &format!("ws-{i}"), 8))

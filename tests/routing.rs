@@ -26,9 +26,7 @@ fn validator(def: Option<&str>) -> (boon::Schemas, boon::SchemaIndex) {
     let mut schemas = boon::Schemas::new();
     let mut compiler = boon::Compiler::new();
     compiler.enable_format_assertions();
-    compiler
-        .add_resource("routes.schema.json", schema)
-        .unwrap();
+    compiler.add_resource("routes.schema.json", schema).unwrap();
     let location = match def {
         Some(d) => format!("routes.schema.json#/$defs/{d}"),
         None => "routes.schema.json".to_string(),
@@ -97,7 +95,10 @@ fn tiers_policies_and_workspaces_each_appear_once() {
         Some(&["critical".to_string(), "important".to_string()][..])
     );
     assert!(!finance.any_tier);
-    assert!(!finance.allow_personal_accounts, "Unified refuses personal accounts");
+    assert!(
+        !finance.allow_personal_accounts,
+        "Unified refuses personal accounts"
+    );
     let partners: Vec<(&str, bool, bool)> = finance
         .partners
         .iter()
@@ -120,10 +121,19 @@ fn tiers_policies_and_workspaces_each_appear_once() {
     assert_eq!(a.downgrades_to.as_deref(), Some("B"));
     assert_eq!(a.calendars[0], "default");
     // Chain: HelpDesk at once, Dedicated at 50% of 1h, Partner after 90m, Vendor at 100%.
-    let queues: Vec<&str> = critical.escalation.iter().map(|l| l.queue.as_str()).collect();
+    let queues: Vec<&str> = critical
+        .escalation
+        .iter()
+        .map(|l| l.queue.as_str())
+        .collect();
     assert_eq!(
         queues,
-        ["it-helpdesk", "platform-team", "fabrikam-support", "vendor-support"]
+        [
+            "it-helpdesk",
+            "platform-team",
+            "fabrikam-support",
+            "vendor-support"
+        ]
     );
     assert_eq!(a.escalation_seconds, [0, 1800, 5400, 3600]);
     // A best-effort tier has a chain and no severities.
@@ -153,9 +163,16 @@ fn size_grows_with_the_sum_of_workspaces_and_tiers_never_their_product() {
     let many_tiers = size(400, 200) - size(200, 200);
     assert_eq!(few_tiers, many_tiers);
     // And what 190 more tiers add is the same with 200 workspaces or 400.
-    assert_eq!(size(200, 200) - size(200, 10), size(400, 200) - size(400, 10));
+    assert_eq!(
+        size(200, 200) - size(200, 10),
+        size(400, 200) - size(400, 10)
+    );
     // A workspace without allowedTiers costs a few hundred bytes, not a copy of every tier.
-    assert!(many_tiers / 200 < 400, "{} bytes per workspace", many_tiers / 200);
+    assert!(
+        many_tiers / 200 < 400,
+        "{} bytes per workspace",
+        many_tiers / 200
+    );
 }
 
 #[test]
@@ -179,7 +196,10 @@ fn a_slice_holds_its_entry_default_and_allowed_tiers_or_says_any_tier() {
     let finance = table.for_workspace("finance").unwrap();
     assert_eq!(finance.workspace.as_deref(), Some("finance"));
     assert_eq!(finance.workspaces.keys().collect::<Vec<_>>(), ["finance"]);
-    assert_eq!(finance.tiers.keys().collect::<Vec<_>>(), ["critical", "important"]);
+    assert_eq!(
+        finance.tiers.keys().collect::<Vec<_>>(),
+        ["critical", "important"]
+    );
     assert_eq!(finance.tiers["critical"], table.tiers["critical"]);
     assert_eq!(
         finance.policies.keys().collect::<Vec<_>>(),
@@ -273,11 +293,18 @@ fn large_tables_shard_under_the_limit_with_an_index() {
         ..RoutingTable::default()
     };
     for (i, doc) in sharded.shards.iter().enumerate() {
-        assert!(doc.len() <= SHARD_LIMIT_BYTES, "shard {i} is {} bytes", doc.len());
+        assert!(
+            doc.len() <= SHARD_LIMIT_BYTES,
+            "shard {i} is {} bytes",
+            doc.len()
+        );
         assert_eq!(index.shards[i], format!("support-routing-{i}"));
         assert_valid(&format!("shard {i}"), doc, None);
         let part: RoutingTable = serde_json::from_str(doc).unwrap();
-        assert_eq!(part.shard.as_ref().map(|s| (s.index, s.of)), Some((i, sharded.shards.len())));
+        assert_eq!(
+            part.shard.as_ref().map(|s| (s.index, s.of)),
+            Some((i, sharded.shards.len()))
+        );
         // The index names the shard that holds each entry.
         for name in part.workspaces.keys() {
             assert_eq!(index.workspaces[name], i);

@@ -19,8 +19,8 @@ use support_operator::calendar::{
     Calendar, CalendarSpec, HORIZON_YEARS, Holiday, Pauses, Window, year_start,
 };
 use support_operator::cli::table;
-use support_operator::evaluate::{Evaluated, evaluate_manifests};
 use support_operator::deadline::{Evaluation, TicketInput, evaluate};
+use support_operator::evaluate::{Evaluated, evaluate_manifests};
 use support_operator::manifests::Manifests;
 
 // ---------------------------------------------------------------------------

@@ -39,7 +39,9 @@ impl Leadership {
             Ok(Ok(Ok(_))) => tracing::info!("released the leader lease"),
             Ok(Ok(Err(e))) => tracing::warn!(error = %e, "could not release the leader lease"),
             Ok(Err(e)) => tracing::warn!(error = %e, "the lease task failed"),
-            Err(_) => tracing::warn!("the leader lease was not released in time; it expires by itself"),
+            Err(_) => {
+                tracing::warn!("the leader lease was not released in time; it expires by itself")
+            }
         }
     }
 }

@@ -29,11 +29,11 @@ use crate::health::Health;
 use crate::metrics::Metrics;
 use world::{Kind, World};
 
-pub use context::{
-    Context, DefaultWorkspace, Error, Settings, Shutdown, WatchBackoff, backoff_delay, error_policy,
-    requeue_at,
-};
 use context::shutdown_signal;
+pub use context::{
+    Context, DefaultWorkspace, Error, Settings, Shutdown, WatchBackoff, backoff_delay,
+    error_policy, requeue_at,
+};
 
 /// How long in-flight reconciles and writes may take to finish after a
 /// stop: with the lease release (at most [`leader::RELEASE_TIMEOUT`]) the
@@ -58,8 +58,7 @@ pub async fn run(settings: Settings) -> Result<(), Error> {
         // A standby is ready: it is healthy and waiting, and rollouts of a
         // two-replica Deployment must not hang on it.
         health.ready.store(true, Ordering::Relaxed);
-        let leadership =
-            leader::acquire(client.clone(), &settings, shutdown.clone()).await?;
+        let leadership = leader::acquire(client.clone(), &settings, shutdown.clone()).await?;
         let Some(mut lost) = leadership else {
             tracing::info!("shut down before becoming leader");
             let _ = server.await;

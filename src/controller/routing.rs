@@ -26,9 +26,9 @@ use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
+use kube::core::PartialObjectMeta;
 use kube::runtime::events::{Event, EventType};
 use kube::runtime::reflector::ObjectRef;
-use kube::core::PartialObjectMeta;
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Resource, ResourceExt};
 use tokio::sync::{Notify, Semaphore};
@@ -90,9 +90,15 @@ struct WorkspaceState {
 enum Outcome {
     Published,
     /// Not retried until its input changes.
-    Refused { reason: &'static str, message: String },
+    Refused {
+        reason: &'static str,
+        message: String,
+    },
     /// Retried with backoff.
-    Failed { reason: &'static str, message: String },
+    Failed {
+        reason: &'static str,
+        message: String,
+    },
 }
 
 pub async fn publish(ctx: Arc<Context>, shutdown: Shutdown) {
@@ -291,8 +297,13 @@ async fn watch_maps(
             watcher::Event::InitDone => {
                 if let Some(r) = relist.take() {
                     let ns_scoped = slot == 1;
-                    o.maps
-                        .retain(|k, _| if ns_scoped { k.1 == POLICY_CONFIGMAP } else { k.1 != POLICY_CONFIGMAP });
+                    o.maps.retain(|k, _| {
+                        if ns_scoped {
+                            k.1 == POLICY_CONFIGMAP
+                        } else {
+                            k.1 != POLICY_CONFIGMAP
+                        }
+                    });
                     o.maps.extend(r);
                 }
                 o.synced[slot] = true;
@@ -338,7 +349,12 @@ fn seen(cm: &ConfigMap) -> Seen {
 /// Keeps [`Observed::namespaces`]: a slice goes only into a namespace that
 /// exists and is labelled for its workspace (made or adopted by the
 /// workspace controller), never ahead of it.
-async fn watch_namespaces(ctx: Arc<Context>, observed: Shared, dirty: Arc<Notify>, synced: Arc<Notify>) {
+async fn watch_namespaces(
+    ctx: Arc<Context>,
+    observed: Shared,
+    dirty: Arc<Notify>,
+    synced: Arc<Notify>,
+) {
     let stream = watcher(
         Api::<PartialObjectMeta<Namespace>>::all(ctx.client.clone()),
         watcher::Config::default().labels(WORKSPACE_LABEL),
@@ -371,7 +387,9 @@ async fn watch_namespaces(ctx: Arc<Context>, observed: Shared, dirty: Arc<Notify
                 synced.notify_waiters();
                 true
             }
-            watcher::Event::Apply(m) => o.namespaces.insert(m.name_any(), label(&m)) != Some(label(&m)),
+            watcher::Event::Apply(m) => {
+                o.namespaces.insert(m.name_any(), label(&m)) != Some(label(&m))
+            }
             watcher::Event::Delete(m) => o.namespaces.remove(&m.name_any()).is_some(),
         };
         drop(o);
@@ -401,9 +419,11 @@ impl Job {
     /// Workspace name for a slice, NUL and `namespace/name` for the table's objects.
     fn key(&self) -> String {
         match self {
-            Job::Apply { workspace: Some(ws), .. } | Job::Condition { workspace: ws, .. } => {
-                ws.clone()
+            Job::Apply {
+                workspace: Some(ws),
+                ..
             }
+            | Job::Condition { workspace: ws, .. } => ws.clone(),
             Job::Apply { cm, .. } => object_key(
                 cm.metadata.namespace.as_deref().unwrap_or_default(),
                 cm.metadata.name.as_deref().unwrap_or_default(),
@@ -455,7 +475,10 @@ fn failed(e: &kube::Error) -> Outcome {
     match e {
         kube::Error::Api(s) if s.code == 422 && is_too_long(&s.message) => Outcome::Refused {
             reason: "RoutingTooLarge",
-            message: format!("the API server refused the slice as too large: {}", s.message),
+            message: format!(
+                "the API server refused the slice as too large: {}",
+                s.message
+            ),
         },
         kube::Error::Api(s) => Outcome::Failed {
             reason: match s.code {
@@ -512,7 +535,11 @@ async fn set_condition(ctx: &Context, workspace: &str, outcome: &Outcome) {
     let Some(ws) = ctx.world.workspaces.get(&ObjectRef::new(workspace)) else {
         return;
     };
-    let previous = ws.status.as_ref().map(|s| s.conditions.as_slice()).unwrap_or_default();
+    let previous = ws
+        .status
+        .as_ref()
+        .map(|s| s.conditions.as_slice())
+        .unwrap_or_default();
     let wanted = wanted_condition(&ws, outcome, previous);
     if !differs(previous, &wanted) {
         return;
@@ -611,7 +638,10 @@ impl Round {
             .collect();
         let table_due = table_state.retry_at.is_none_or(|at| at <= now);
         for cm in table_maps {
-            let key = (operator_ns.to_string(), cm.metadata.name.clone().unwrap_or_default());
+            let key = (
+                operator_ns.to_string(),
+                cm.metadata.name.clone().unwrap_or_default(),
+            );
             let data = hash_data(cm.data.as_ref().unwrap_or(&BTreeMap::new()));
             match o.maps.get(&key) {
                 Some(s) if !s.managed => {
@@ -631,9 +661,14 @@ impl Round {
         // Stale shards (and a stale index or document key: SSA removes the
         // key we no longer apply, so only whole objects go here).
         for ((ns, name), s) in &o.maps {
-            let ours = ns == operator_ns && s.managed && name.starts_with(&format!("{ROUTING_CONFIGMAP}-"));
+            let ours = ns == operator_ns
+                && s.managed
+                && name.starts_with(&format!("{ROUTING_CONFIGMAP}-"));
             if ours && !wanted_names.contains(name) && !in_flight.contains(&object_key(ns, name)) {
-                jobs.push(Job::Delete { namespace: ns.clone(), name: name.clone() });
+                jobs.push(Job::Delete {
+                    namespace: ns.clone(),
+                    name: name.clone(),
+                });
             }
         }
 
@@ -662,10 +697,18 @@ impl Round {
                 vec![(ROUTES_KEY, slice.document)],
             );
             let data = hash_data(cm.data.as_ref().unwrap_or(&BTreeMap::new()));
-            let conditions = ws.status.as_ref().map(|s| s.conditions.as_slice()).unwrap_or_default();
+            let conditions = ws
+                .status
+                .as_ref()
+                .map(|s| s.conditions.as_slice())
+                .unwrap_or_default();
             let condition_job = |outcome: Outcome| {
-                differs(conditions, &wanted_condition(&ws, &outcome, conditions))
-                    .then(|| Job::Condition { workspace: ws_name.clone(), outcome })
+                differs(conditions, &wanted_condition(&ws, &outcome, conditions)).then(|| {
+                    Job::Condition {
+                        workspace: ws_name.clone(),
+                        outcome,
+                    }
+                })
             };
             if !fits {
                 let outcome = Outcome::Refused {
@@ -732,11 +775,21 @@ impl Round {
             }
             let outcome = Outcome::Refused {
                 reason,
-                message: format!("no routing slice: namespace {:?} cannot be this workspace's", ws.spec.namespace),
+                message: format!(
+                    "no routing slice: namespace {:?} cannot be this workspace's",
+                    ws.spec.namespace
+                ),
             };
-            let conditions = ws.status.as_ref().map(|s| s.conditions.as_slice()).unwrap_or_default();
+            let conditions = ws
+                .status
+                .as_ref()
+                .map(|s| s.conditions.as_slice())
+                .unwrap_or_default();
             if differs(conditions, &wanted_condition(&ws, &outcome, conditions)) {
-                jobs.push(Job::Condition { workspace: name, outcome });
+                jobs.push(Job::Condition {
+                    workspace: name,
+                    outcome,
+                });
             }
         }
         // Stale slices: ours, in a namespace no routed workspace publishes to.
@@ -746,7 +799,10 @@ impl Round {
                 && !wanted_slices.contains(ns)
                 && !in_flight.contains(&object_key(ns, name))
             {
-                jobs.push(Job::Delete { namespace: ns.clone(), name: name.clone() });
+                jobs.push(Job::Delete {
+                    namespace: ns.clone(),
+                    name: name.clone(),
+                });
             }
         }
         // Forget workspaces that are gone.

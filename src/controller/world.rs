@@ -453,7 +453,8 @@ pub async fn watch_catalog<K>(
 {
     use futures::StreamExt;
     use kube::runtime::{WatchStreamExt, watcher};
-    let stream = watcher(api, watcher::Config::default()).backoff(super::context::WatchBackoff::default());
+    let stream =
+        watcher(api, watcher::Config::default()).backoff(super::context::WatchBackoff::default());
     futures::pin_mut!(stream);
     let mut relisted: Option<HashSet<String>> = None;
     while let Some(event) = stream.next().await {

@@ -1,11 +1,11 @@
 //! Rules 2–4: who may have round-the-clock coverage, the effective severity,
 //! and the coverage the ticket gets.
 
-use crate::catalog::{Level, Policy};
 use crate::api::Coverage;
 use crate::api::TicketSpec;
 use crate::api::common::primary_language;
 use crate::api::ticket::ProductStage;
+use crate::catalog::{Level, Policy};
 
 /// The outcome of rules 2–4.
 #[derive(Debug, Clone, PartialEq, Eq)]

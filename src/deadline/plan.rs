@@ -6,12 +6,12 @@ use std::sync::{Arc, LazyLock};
 use jiff::Timestamp;
 
 use super::TicketInput;
-use crate::catalog::{Catalog, DEFAULT_CALENDAR};
 use super::coverage::effective;
 use super::resolve::{Rejection, resolve};
 use crate::api::Coverage;
 use crate::api::support_tier::EscalationLevel;
 use crate::calendar::{Calendar, Pauses};
+use crate::catalog::{Catalog, DEFAULT_CALENDAR};
 
 static ROUND_THE_CLOCK: LazyLock<Arc<Calendar>> = LazyLock::new(|| Arc::new(Calendar::always()));
 

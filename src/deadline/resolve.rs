@@ -6,11 +6,11 @@ use std::sync::Arc;
 use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp};
 
-use crate::catalog::{Catalog, Lookup, Policy, Tier};
 use crate::api::common::primary_language;
 use crate::api::ticket::ProductStage;
 use crate::api::workspace::{Provider, SUPPORT_ADMIN_ROLE};
 use crate::api::{Category, TicketSpec, Workspace};
+use crate::catalog::{Catalog, Lookup, Policy, Tier};
 
 /// Why a ticket is not accepted: the reason of `Accepted=False`.
 #[derive(Debug, Clone, PartialEq, Eq)]

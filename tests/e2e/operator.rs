@@ -141,7 +141,13 @@ wait "$child""#;
                 .is_ok_and(|s| s.success());
             // A zombie still answers kill -0: its state in /proc says it ended.
             let zombie = fs::read_to_string(format!("/proc/{pid}/stat"))
-                .map(|s| s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'))
+                .map(|s| {
+                    s.rsplit(')')
+                        .next()
+                        .unwrap_or("")
+                        .trim_start()
+                        .starts_with('Z')
+                })
                 .unwrap_or(true);
             if !alive || zombie {
                 return Some(started.elapsed());

@@ -19,8 +19,8 @@ use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use k8s_openapi::api::events::v1::Event;
 use kube::Api;
-use kube::core::PartialObjectMeta;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::core::PartialObjectMeta;
 use serde_json::json;
 use support::ControlPlane;
 use support_operator::api::Workspace;
@@ -153,7 +153,11 @@ async fn each_slice_is_published_on_its_own_and_a_failure_stays_with_its_workspa
     // has a slice of about 1.1 MB, over the limit; the table is sharded.
     for i in 0..5 {
         apply(&client, heavy_policy(&format!("{p}-heavy-{i}"))).await;
-        apply(&client, tier(&format!("{p}-t{i}"), &format!("{p}-heavy-{i}"))).await;
+        apply(
+            &client,
+            tier(&format!("{p}-t{i}"), &format!("{p}-heavy-{i}")),
+        )
+        .await;
     }
     let all: Vec<String> = (0..5).map(|i| format!("{p}-t{i}")).collect();
     let (ok1, taken, big, ok2) = (
@@ -201,10 +205,14 @@ async fn each_slice_is_published_on_its_own_and_a_failure_stays_with_its_workspa
     );
     let workspaces: Api<Workspace> = Api::all(client.clone());
     for name in [&ok1, &ok2] {
-        eventually(Duration::from_secs(60), &format!("{name} published"), async || {
-            (routing_condition(&workspaces, name).await? == ("True".into(), "Published".into()))
-                .then_some(())
-        })
+        eventually(
+            Duration::from_secs(60),
+            &format!("{name} published"),
+            async || {
+                (routing_condition(&workspaces, name).await? == ("True".into(), "Published".into()))
+                    .then_some(())
+            },
+        )
         .await;
         let cm = Api::<ConfigMap>::namespaced(client.clone(), &format!("{name}-ns"))
             .get("support-policy")
@@ -215,51 +223,77 @@ async fn each_slice_is_published_on_its_own_and_a_failure_stays_with_its_workspa
         assert_eq!(doc["schemaVersion"], 2);
         assert_eq!(doc["workspace"], name.as_str());
     }
-    eventually(Duration::from_secs(30), "taken: ConfigMapConflict", async || {
-        (routing_condition(&workspaces, &taken).await?
-            == ("False".into(), "ConfigMapConflict".into()))
-        .then_some(())
-    })
+    eventually(
+        Duration::from_secs(30),
+        "taken: ConfigMapConflict",
+        async || {
+            (routing_condition(&workspaces, &taken).await?
+                == ("False".into(), "ConfigMapConflict".into()))
+                .then_some(())
+        },
+    )
     .await;
     let untouched = Api::<ConfigMap>::namespaced(client.clone(), &format!("{taken}-ns"))
         .get("support-policy")
         .await
         .unwrap();
-    assert_eq!(untouched.data.unwrap()["routes.json"], "{}", "someone else's ConfigMap was changed");
-    eventually(Duration::from_secs(30), "big: RoutingTooLarge", async || {
-        (routing_condition(&workspaces, &big).await? == ("False".into(), "RoutingTooLarge".into()))
-            .then_some(())
-    })
+    assert_eq!(
+        untouched.data.unwrap()["routes.json"],
+        "{}",
+        "someone else's ConfigMap was changed"
+    );
+    eventually(
+        Duration::from_secs(30),
+        "big: RoutingTooLarge",
+        async || {
+            (routing_condition(&workspaces, &big).await?
+                == ("False".into(), "RoutingTooLarge".into()))
+                .then_some(())
+        },
+    )
     .await;
     // Each refusal is an Event on its workspace.
     let events: Api<Event> = Api::all(client.clone());
     for (name, reason) in [(&taken, "ConfigMapConflict"), (&big, "RoutingTooLarge")] {
-        eventually(Duration::from_secs(30), &format!("a {reason} Event on {name}"), async || {
-            events
-                .list(&ListParams::default())
-                .await
-                .ok()?
-                .items
-                .iter()
-                .any(|e| {
-                    e.reason.as_deref() == Some(reason)
-                        && e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name.as_str())
-                })
-                .then_some(())
-        })
+        eventually(
+            Duration::from_secs(30),
+            &format!("a {reason} Event on {name}"),
+            async || {
+                events
+                    .list(&ListParams::default())
+                    .await
+                    .ok()?
+                    .items
+                    .iter()
+                    .any(|e| {
+                        e.reason.as_deref() == Some(reason)
+                            && e.regarding.as_ref().and_then(|r| r.name.as_deref())
+                                == Some(name.as_str())
+                    })
+                    .then_some(())
+            },
+        )
         .await;
     }
     // The table holds the heavy policies: sharded, each shard under the limit.
     let routing: Api<ConfigMap> = Api::namespaced(client.clone(), ns);
     let index = eventually(Duration::from_secs(30), "a sharded table", async || {
-        routing.get_opt("support-routing").await.ok()??.data?.remove("index.json")
+        routing
+            .get_opt("support-routing")
+            .await
+            .ok()??
+            .data?
+            .remove("index.json")
     })
     .await;
     let index: serde_json::Value = serde_json::from_str(&index).unwrap();
     let shards: Vec<String> = serde_json::from_value(index["shards"].clone()).unwrap();
     assert!(shards.len() >= 2);
     for shard in &shards {
-        let cm = eventually(Duration::from_secs(30), shard, async || routing.get_opt(shard).await.ok()?).await;
+        let cm = eventually(Duration::from_secs(30), shard, async || {
+            routing.get_opt(shard).await.ok()?
+        })
+        .await;
         assert!(cm.data.unwrap()["routes.json"].len() <= 900 * 1024);
     }
 
@@ -274,12 +308,20 @@ async fn each_slice_is_published_on_its_own_and_a_failure_stays_with_its_workspa
         .delete("support-policy", &DeleteParams::default())
         .await
         .unwrap();
-    apply(&client, workspace(&big, &all[0], Some(vec![all[1].clone()]))).await;
+    apply(
+        &client,
+        workspace(&big, &all[0], Some(vec![all[1].clone()])),
+    )
+    .await;
     for name in [&taken, &big] {
-        eventually(Duration::from_secs(30), &format!("{name} published"), async || {
-            (routing_condition(&workspaces, name).await? == ("True".into(), "Published".into()))
-                .then_some(())
-        })
+        eventually(
+            Duration::from_secs(30),
+            &format!("{name} published"),
+            async || {
+                (routing_condition(&workspaces, name).await? == ("True".into(), "Published".into()))
+                    .then_some(())
+            },
+        )
         .await;
     }
 
@@ -297,22 +339,29 @@ async fn each_slice_is_published_on_its_own_and_a_failure_stays_with_its_workspa
         (data.contains_key("routes.json") && !data.contains_key("index.json")).then_some(())
     })
     .await;
-    eventually(Duration::from_secs(30), "stale shards removed", async || {
-        let names: Vec<String> = routing
-            .list(&ListParams::default())
-            .await
-            .ok()?
-            .items
-            .into_iter()
-            .filter_map(|c| c.metadata.name)
-            .filter(|n| n.starts_with("support-routing-"))
-            .collect();
-        names.is_empty().then_some(())
-    })
+    eventually(
+        Duration::from_secs(30),
+        "stale shards removed",
+        async || {
+            let names: Vec<String> = routing
+                .list(&ListParams::default())
+                .await
+                .ok()?
+                .items
+                .into_iter()
+                .filter_map(|c| c.metadata.name)
+                .filter(|n| n.starts_with("support-routing-"))
+                .collect();
+            names.is_empty().then_some(())
+        },
+    )
     .await;
 
     // A restart with nothing changed writes nothing.
-    assert!(op.terminate(Duration::from_secs(10)).is_some(), "operator did not stop");
+    assert!(
+        op.terminate(Duration::from_secs(10)).is_some(),
+        "operator did not stop"
+    );
     drop(op);
     let op = Operator::start(
         cp,
@@ -325,7 +374,12 @@ async fn each_slice_is_published_on_its_own_and_a_failure_stays_with_its_workspa
         ],
     );
     tokio::time::sleep(Duration::from_secs(8)).await;
-    assert_eq!(routing_writes(&op), 0, "routing writes after a restart with nothing changed:\n{}", op.log_tail(40));
+    assert_eq!(
+        routing_writes(&op),
+        0,
+        "routing writes after a restart with nothing changed:\n{}",
+        op.log_tail(40)
+    );
     assert!(op.terminate(Duration::from_secs(10)).is_some());
 }
 
@@ -353,11 +407,23 @@ async fn sigterm_under_load_exits_within_five_seconds_holding_no_lease() {
     let op = Operator::start(
         cp,
         "publication-b",
-        &["--namespace", ns, "--identity", "pub-b", "--default-workspace="],
+        &[
+            "--namespace",
+            ns,
+            "--identity",
+            "pub-b",
+            "--default-workspace=",
+        ],
     );
     let leases: Api<Lease> = Api::namespaced(client.clone(), ns);
     eventually(Duration::from_secs(30), "the lease held", async || {
-        (leases.get_opt("support-operator").await.ok()??.spec?.holder_identity? == "pub-b")
+        (leases
+            .get_opt("support-operator")
+            .await
+            .ok()??
+            .spec?
+            .holder_identity?
+            == "pub-b")
             .then_some(())
     })
     .await;
@@ -369,12 +435,20 @@ async fn sigterm_under_load_exits_within_five_seconds_holding_no_lease() {
             .map(|l| {
                 l.items
                     .iter()
-                    .filter(|m| m.metadata.namespace.as_deref().is_some_and(|n| n.starts_with(&p)))
+                    .filter(|m| {
+                        m.metadata
+                            .namespace
+                            .as_deref()
+                            .is_some_and(|n| n.starts_with(&p))
+                    })
                     .count()
             })
             .unwrap_or(0)
     };
-    eventually(Duration::from_secs(60), "the first slices", async || (slices().await > 0).then_some(())).await;
+    eventually(Duration::from_secs(60), "the first slices", async || {
+        (slices().await > 0).then_some(())
+    })
+    .await;
     let took = op
         .terminate(Duration::from_secs(20))
         .unwrap_or_else(|| panic!("still running 20 s after SIGTERM:\n{}", op.log_tail(40)));
@@ -384,12 +458,20 @@ async fn sigterm_under_load_exits_within_five_seconds_holding_no_lease() {
         took <= Duration::from_secs(5),
         "exit took {took:?} ({published}/150 slices were out)"
     );
-    assert!(published < 150, "the load was over before SIGTERM; the test proves nothing");
+    assert!(
+        published < 150,
+        "the load was over before SIGTERM; the test proves nothing"
+    );
     let holder = leases
         .get("support-operator")
         .await
         .unwrap()
         .spec
         .and_then(|s| s.holder_identity);
-    assert_eq!(holder, None, "the lease is still held after exit:\n{}", op.log_tail(20));
+    assert_eq!(
+        holder,
+        None,
+        "the lease is still held after exit:\n{}",
+        op.log_tail(20)
+    );
 }
