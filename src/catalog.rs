@@ -15,10 +15,11 @@ use crate::api::common::primary_language;
 use crate::api::quantity::{After, Percent, parse_duration};
 use crate::api::sla_policy::CalendarDef;
 use crate::api::support_tier::EscalationLevel;
-use crate::api::workspace::Agreement;
+use crate::api::ticket::Investigation;
+use crate::api::workspace::{Agreement, DelegatedAdmin, Provider, SUPPORT_ADMIN_ROLE};
 use crate::api::{
-    Category, Coverage, SlaPolicy, SlaPolicySpec, SupportTier, SupportTierSpec, Workspace,
-    WorkspaceSpec,
+    Category, Coverage, Publisher, SlaPolicy, SlaPolicySpec, SupportTier, SupportTierSpec,
+    Workspace, WorkspaceSpec,
 };
 use crate::calendar::{Calendar, CalendarSpec, Holiday, Window};
 
@@ -43,6 +44,8 @@ impl std::fmt::Display for Problem {
 pub struct Level {
     pub name: String,
     pub target: i64,
+    /// Resolution target, business seconds on the same clock (rule 7).
+    pub resolution: Option<i64>,
     pub coverage: Coverage,
     pub requires_customer: bool,
     pub allow_on_request: bool,
@@ -99,6 +102,16 @@ pub struct Policy {
     pub preview_languages: Vec<String>,
     pub preview_categories: Vec<Category>,
     pub calendars: Vec<PolicyCalendar>,
+    /// Rule 11: capped break-fix effort.
+    pub effort_cap: Option<EffortCap>,
+}
+
+/// `spec.effortCap`, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EffortCap {
+    /// Seconds of logged effort.
+    pub limit: i64,
+    pub investigations: Vec<Investigation>,
 }
 
 impl Policy {
@@ -143,9 +156,22 @@ impl Policy {
                     e.to_string(),
                 )
             })?;
+            let resolution = s
+                .resolution
+                .as_deref()
+                .map(parse_duration)
+                .transpose()
+                .map_err(|e| {
+                    problem(
+                        "InvalidDuration",
+                        format!("spec.severities[{i}].resolution"),
+                        e.to_string(),
+                    )
+                })?;
             levels.push(Level {
                 name: s.name.clone(),
                 target,
+                resolution,
                 coverage: s.coverage,
                 requires_customer: s.requires_customer24x7.unwrap_or(false),
                 allow_on_request: s.allow24x7_on_request.unwrap_or(false),
@@ -164,6 +190,24 @@ impl Policy {
         };
         let preview = spec.preview.as_ref();
         let calendars = compile_calendars(spec)?;
+        let effort_cap = spec
+            .effort_cap
+            .as_ref()
+            .map(|cap| {
+                parse_duration(&cap.limit)
+                    .map(|limit| EffortCap {
+                        limit,
+                        investigations: cap.investigations.clone(),
+                    })
+                    .map_err(|e| {
+                        problem(
+                            "InvalidDuration",
+                            "spec.effortCap.limit".into(),
+                            e.to_string(),
+                        )
+                    })
+            })
+            .transpose()?;
         Ok(Policy {
             name: name.to_string(),
             levels,
@@ -174,6 +218,7 @@ impl Policy {
                 .and_then(|p| p.categories.clone())
                 .unwrap_or_else(|| vec![Category::Technical]),
             calendars,
+            effort_cap,
         })
     }
 }
@@ -323,6 +368,30 @@ pub fn allows_personal_accounts(spec: &WorkspaceSpec) -> bool {
         .unwrap_or(spec.agreement != Some(Agreement::Unified))
 }
 
+/// Whether a delegated admin may file tickets for the customer at `at`
+/// (rule 1's `onBehalfOf` test, reused by rule 11's `ReferToPartner`): not a
+/// reseller, holds `ServiceSupportAdministrator`, not expired.
+pub fn partner_may_file(d: &DelegatedAdmin, at: jiff::Timestamp) -> bool {
+    d.provider != Provider::IndirectReseller
+        && d.roles.iter().any(|r| r == SUPPORT_ADMIN_ROLE)
+        && d.expires_at.as_ref().is_none_or(|e| e.0 > at)
+}
+
+/// The partner that supports a workspace's trial customers at `at` (rule
+/// 1): the first by partner name of its `delegatedAdmins` that is a direct
+/// or indirect provider and not expired. Routing lists the same one.
+pub fn supporting_partner(spec: &WorkspaceSpec, at: jiff::Timestamp) -> Option<&DelegatedAdmin> {
+    spec.delegated_admins
+        .iter()
+        .filter(|d| {
+            matches!(
+                d.provider,
+                Provider::DirectProvider | Provider::IndirectProvider
+            ) && d.expires_at.as_ref().is_none_or(|e| e.0 > at)
+        })
+        .min_by(|a, b| a.partner.cmp(&b.partner))
+}
+
 /// Namespaces no workspace may take: granting or publishing there would
 /// reach into the cluster's own machinery.
 pub const PROTECTED_NAMESPACES: [&str; 4] =
@@ -364,6 +433,8 @@ pub struct Catalog {
     pub policies: BTreeMap<String, Result<Arc<Policy>, Problem>>,
     pub tiers: BTreeMap<String, Result<Arc<Tier>, Problem>>,
     pub workspaces: BTreeMap<String, Arc<Workspace>>,
+    /// Publishers by name, for rule 1's redirect and routing's contacts.
+    pub publishers: BTreeMap<String, Arc<Publisher>>,
     /// namespace → the workspace that holds it (first by name).
     by_namespace: BTreeMap<String, String>,
 }
@@ -402,6 +473,22 @@ impl Catalog {
                 .or_insert_with(|| name.clone());
         }
         catalog
+    }
+
+    /// Adds the Publishers (kept apart from [`Catalog::new`] so that callers
+    /// that judge no redirected ticket need not list them).
+    pub fn with_publishers(mut self, publishers: impl IntoIterator<Item = Arc<Publisher>>) -> Self {
+        for p in publishers {
+            let name = p.metadata.name.clone().unwrap_or_default();
+            self.publishers.insert(name, p);
+        }
+        self
+    }
+
+    /// The Publisher named `name` (one CEL-checked contact is all it holds,
+    /// so it is found or missing, never invalid).
+    pub fn publisher(&self, name: &str) -> Option<&Arc<Publisher>> {
+        self.publishers.get(name)
     }
 
     /// The SupportTier named `name`.

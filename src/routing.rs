@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::sla_policy::{Day, SlaPolicySpec};
 use crate::api::support_tier::{SupportModel, SupportType};
 use crate::api::workspace::{Agreement, Provider, SUPPORT_ADMIN_ROLE};
-use crate::api::{Category, Coverage, SlaPolicy, Workspace};
+use crate::api::{Category, Contact, Coverage, SlaPolicy, Workspace};
 use crate::catalog::{Catalog, DEFAULT_CALENDAR, Lookup, Policy, Tier, allows_personal_accounts};
 
 /// Version of the document's shape; bumped on any incompatible change.
@@ -220,6 +220,16 @@ pub struct RouteContact {
     pub phone: Option<String>,
 }
 
+impl From<&Contact> for RouteContact {
+    fn from(c: &Contact) -> Self {
+        RouteContact {
+            url: c.url.clone(),
+            email: c.email.clone(),
+            phone: c.phone.clone(),
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct RoutePublisher {
@@ -320,6 +330,15 @@ pub fn compile(catalog: &Catalog, policies: &[SlaPolicy]) -> RoutingTable {
             }
         };
         table.tiers.insert(name.clone(), route_tier(tier, policy));
+    }
+    for (name, publisher) in &catalog.publishers {
+        table.publishers.insert(
+            name.clone(),
+            RoutePublisher {
+                display_name: publisher.spec.display_name.clone(),
+                contact: RouteContact::from(&publisher.spec.contact),
+            },
+        );
     }
     for (name, ws) in &catalog.workspaces {
         if let Some(owner) = catalog.namespace_taken_by(ws) {
@@ -512,7 +531,7 @@ fn route_workspace(ws: &Workspace) -> RouteWorkspace {
                 let ts = jiff::Timestamp::from_second(t.0.as_second()).unwrap_or(t.0);
                 ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
             }),
-            contact: None,
+            contact: d.contact.as_ref().map(RouteContact::from),
         })
         .collect();
     // Stable: entries of one partner keep their declared order.

@@ -5,7 +5,7 @@ use kube::CustomResourceExt;
 use kube::core::cel::{validate_cel, validate_cel_update};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use support_operator::api::{SlaPolicy, SupportTier, Ticket, Workspace};
+use support_operator::api::{Publisher, SlaPolicy, SupportTier, Ticket, Workspace};
 
 fn parse<K: DeserializeOwned>(yaml: &str) -> K {
     serde_saphyr::from_str(yaml)
@@ -163,8 +163,26 @@ fn escalation_after_is_a_share_or_a_duration() {
     let t: SupportTier = serde_json::from_value(v).unwrap();
     assert_refused(
         &t,
-        "after must be a percentage of the response target (50%) or a duration (90m)",
+        "after must be a percentage of the response target from 0% to 1000% (150% is half a target overdue) or a duration (90m)",
     );
+}
+
+/// A chain goes on past the due time: up to ten targets, or any duration.
+#[test]
+fn escalation_after_may_pass_the_due_time_up_to_1000_percent() {
+    let with = |after: &str| {
+        let mut v: serde_json::Value = parse(TIER);
+        v["spec"]["escalation"][2]["after"] = after.into();
+        serde_json::from_value::<SupportTier>(v).unwrap()
+    };
+    for good in [
+        "100%", "150%", "999.9%", "1000%", "1000.0%", "0%", "8h", "72h", "1h30m",
+    ] {
+        verdict(&with(good)).unwrap_or_else(|e| panic!("{good}: {e}"));
+    }
+    for bad in ["1000.5%", "1001%", "10000%", "-50%", "150", "1.5x"] {
+        assert_refused(&with(bad), "from 0% to 1000%");
+    }
 }
 
 const WORKSPACE: &str = r#"
@@ -254,4 +272,159 @@ fn opened_at_and_severity_are_immutable() {
     let mut titled = old.clone();
     titled.spec.title = "Payments app slow".into();
     validate_cel_update(&titled, &old).unwrap();
+}
+
+const LIFE_TICKET: &str = r#"
+apiVersion: supportpolicy.dev/v1alpha1
+kind: Ticket
+metadata: {name: slow-reports, namespace: finance-support}
+spec:
+  title: Reports are slow
+  severity: B
+  openedAt: "2026-11-23T08:00:00Z"
+  subscription: Paid
+  product: {name: contoso-crm, publisher: contoso}
+  investigation: Performance
+  effort: 3h30m
+  resolvedAt: "2026-11-25T16:00:00Z"
+"#;
+
+fn life_ticket_with(edit: impl FnOnce(&mut serde_json::Value)) -> Ticket {
+    let mut v: serde_json::Value = parse(LIFE_TICKET);
+    edit(&mut v);
+    serde_json::from_value(v).unwrap()
+}
+
+#[test]
+fn the_ticket_s_life_fields_pass_when_well_formed() {
+    verdict(&parse::<Ticket>(LIFE_TICKET)).unwrap();
+    // resolvedAt equal to openedAt is allowed (resolved on the spot).
+    verdict(&life_ticket_with(|v| {
+        v["spec"]["resolvedAt"] = "2026-11-23T08:00:00Z".into()
+    }))
+    .unwrap();
+    // A product without a publisher is fine.
+    verdict(&life_ticket_with(|v| {
+        v["spec"]["product"] = serde_json::json!({"name": "crm"})
+    }))
+    .unwrap();
+}
+
+#[test]
+fn effort_is_a_duration() {
+    for good in ["0s", "45m", "3h30m", "1.5h"] {
+        verdict(&life_ticket_with(|v| v["spec"]["effort"] = good.into()))
+            .unwrap_or_else(|e| panic!("{good}: {e}"));
+    }
+    for bad in ["3.5 hours", "1d", "-1h", ""] {
+        assert_refused(
+            &life_ticket_with(|v| v["spec"]["effort"] = bad.into()),
+            "effort must be a duration such as 45m or 3h30m",
+        );
+    }
+}
+
+#[test]
+fn resolved_at_is_not_before_opened_at() {
+    assert_refused(
+        &life_ticket_with(|v| v["spec"]["resolvedAt"] = "2026-11-23T07:59:59Z".into()),
+        "resolvedAt cannot be before openedAt",
+    );
+    // Without openedAt the clock starts at creation, which CEL cannot see.
+    verdict(&life_ticket_with(|v| {
+        v["spec"].as_object_mut().unwrap().remove("openedAt");
+        v["spec"]["resolvedAt"] = "2020-01-01T00:00:00Z".into();
+    }))
+    .unwrap();
+}
+
+#[test]
+fn a_product_publisher_is_an_object_name() {
+    assert_refused(
+        &life_ticket_with(|v| v["spec"]["product"]["publisher"] = "Contoso Ltd.".into()),
+        "publisher must be the name of a Publisher",
+    );
+}
+
+#[test]
+fn resolution_and_effort_cap_durations() {
+    let p = policy_with(|v| v["spec"]["severities"][2]["resolution"] = "40h".into());
+    verdict(&p).unwrap();
+    let p = policy_with(|v| v["spec"]["severities"][2]["resolution"] = "5 days".into());
+    assert_refused(&p, "resolution must be a duration such as 40h or 5h30m");
+    let cap = |limit: &str, investigations: serde_json::Value| {
+        policy_with(|v| {
+            v["spec"]["effortCap"] =
+                serde_json::json!({"limit": limit, "investigations": investigations})
+        })
+    };
+    verdict(&cap(
+        "4h",
+        serde_json::json!(["Performance", "NotReproducible"]),
+    ))
+    .unwrap();
+    assert_refused(
+        &cap("four hours", serde_json::json!(["Performance"])),
+        "limit must be a duration such as 4h or 90m",
+    );
+    assert_refused(
+        &cap("4h", serde_json::json!(["Performance", "Performance"])),
+        "investigations must not repeat",
+    );
+}
+
+const PUBLISHER: &str = r#"
+apiVersion: supportpolicy.dev/v1alpha1
+kind: Publisher
+metadata: {name: contoso}
+spec:
+  displayName: Contoso Ltd.
+  contact: {url: "https://support.contoso.example", email: help@contoso.example, phone: "+1 555 0100"}
+"#;
+
+#[test]
+fn a_publisher_has_at_least_one_well_formed_contact() {
+    verdict(&parse::<Publisher>(PUBLISHER)).unwrap();
+    let with = |contact: serde_json::Value| {
+        let mut v: serde_json::Value = parse(PUBLISHER);
+        v["spec"]["contact"] = contact;
+        serde_json::from_value::<Publisher>(v).unwrap()
+    };
+    for one in [
+        serde_json::json!({"url": "https://support.contoso.example/help?x=1"}),
+        serde_json::json!({"email": "help@contoso.example"}),
+        serde_json::json!({"phone": "+1 (555) 010-0"}),
+    ] {
+        verdict(&with(one.clone())).unwrap_or_else(|e| panic!("{one}: {e}"));
+    }
+    assert_refused(
+        &with(serde_json::json!({})),
+        "a contact needs at least one of url, email or phone",
+    );
+    assert_refused(
+        &with(serde_json::json!({"url": "support.contoso.example"})),
+        "url must be a web address starting with https:// or http://",
+    );
+    assert_refused(
+        &with(serde_json::json!({"email": "help at contoso"})),
+        "email must be an address such as help@contoso.example",
+    );
+    assert_refused(
+        &with(serde_json::json!({"phone": "call us"})),
+        "phone must be digits",
+    );
+}
+
+#[test]
+fn a_partner_contact_is_checked_as_a_publisher_s() {
+    let mut v: serde_json::Value = parse(WORKSPACE);
+    v["spec"]["delegatedAdmins"] = serde_json::json!([
+        {"partner": "fabrikam", "group": "fabrikam-support", "provider": "IndirectProvider",
+         "roles": ["ServiceSupportAdministrator"], "contact": {"email": "trials@fabrikam.example"}}
+    ]);
+    let ws: Workspace = serde_json::from_value(v.clone()).unwrap();
+    verdict(&ws).unwrap();
+    v["spec"]["delegatedAdmins"][0]["contact"] = serde_json::json!({});
+    let ws: Workspace = serde_json::from_value(v).unwrap();
+    assert_refused(&ws, "a contact needs at least one of url, email or phone");
 }

@@ -29,14 +29,15 @@ fn checked_in_crds_match_the_types() {
 }
 
 #[test]
-fn printed_crds_are_the_four_resources() {
+fn printed_crds_are_the_five_resources() {
     let yaml = crds_yaml().unwrap();
-    assert_eq!(yaml.matches("kind: CustomResourceDefinition").count(), 4);
+    assert_eq!(yaml.matches("kind: CustomResourceDefinition").count(), 5);
     for name in [
         "slapolicies.supportpolicy.dev",
         "supporttiers.supportpolicy.dev",
         "workspaces.supportpolicy.dev",
         "tickets.supportpolicy.dev",
+        "publishers.supportpolicy.dev",
     ] {
         assert!(yaml.contains(&format!("name: {name}")), "{name} missing");
     }
@@ -91,7 +92,7 @@ fn conditions_merge_by_type_under_server_side_apply() {
     let yaml = crds_yaml().unwrap();
     let count = yaml.matches("x-kubernetes-list-type: map").count();
     assert!(
-        count >= 4,
+        count >= 5,
         "every status.conditions must be a map list keyed by type"
     );
 }

@@ -340,7 +340,13 @@ fn crds_command_prints_the_checked_in_crds() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("crds");
-    for name in ["slapolicies", "supporttiers", "workspaces", "tickets"] {
+    for name in [
+        "slapolicies",
+        "supporttiers",
+        "workspaces",
+        "tickets",
+        "publishers",
+    ] {
         let file =
             std::fs::read_to_string(dir.join(format!("{name}.supportpolicy.dev.yaml"))).unwrap();
         assert!(text.contains(&file), "{name} differs from crds/");

@@ -156,6 +156,47 @@ fn tiers_policies_and_workspaces_each_appear_once() {
 }
 
 #[test]
+fn publishers_and_partner_contacts_are_routed() {
+    let mut m = examples();
+    let publisher: support_operator::api::Publisher = serde_json::from_value(serde_json::json!({
+        "apiVersion": "supportpolicy.dev/v1alpha1", "kind": "Publisher",
+        "metadata": {"name": "contoso"},
+        "spec": {"displayName": "Contoso Ltd.",
+                 "contact": {"url": "https://support.contoso.example", "phone": "+1 555 0100"}}
+    }))
+    .unwrap();
+    m.publishers.push(publisher);
+    let finance = m
+        .workspaces
+        .iter_mut()
+        .find(|w| w.metadata.name.as_deref() == Some("finance"))
+        .unwrap();
+    finance.spec.delegated_admins[0].contact = Some(support_operator::api::Contact {
+        email: Some("help@fabrikam.example".into()),
+        ..Default::default()
+    });
+    let table = compile(&m);
+    let contoso = &table.publishers["contoso"];
+    assert_eq!(contoso.display_name.as_deref(), Some("Contoso Ltd."));
+    assert_eq!(
+        contoso.contact.url.as_deref(),
+        Some("https://support.contoso.example")
+    );
+    assert_eq!(contoso.contact.phone.as_deref(), Some("+1 555 0100"));
+    assert!(contoso.contact.email.is_none());
+    let fabrikam = &table.workspaces["finance"].partners[0];
+    assert_eq!(fabrikam.partner, "fabrikam");
+    assert_eq!(
+        fabrikam.contact.as_ref().and_then(|c| c.email.as_deref()),
+        Some("help@fabrikam.example")
+    );
+    // The slice carries its partners' contacts with its entry.
+    let slice = table.for_workspace("finance").unwrap();
+    assert_eq!(slice.workspaces["finance"].partners[0], *fabrikam);
+    assert_valid("a table with a publisher and contacts", &table.to_json(), None);
+}
+
+#[test]
 fn size_grows_with_the_sum_of_workspaces_and_tiers_never_their_product() {
     let size = |w: usize, t: usize| compile(&grown(w, t)).to_json().len() as i64;
     // What 200 more workspaces add is the same with 10 tiers or with 200.

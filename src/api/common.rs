@@ -1,6 +1,7 @@
 //! Vocabulary shared by more than one resource.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::KubeSchema;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -94,3 +95,26 @@ pub const NAMESPACE_RE: &str = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 /// such object would make every list of its kind fail to decode in the
 /// operator, stalling all tickets: it is refused at the door instead.
 pub const INSTANT_PATTERN: &str = r"^([0-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})$";
+
+/// Where a customer reaches whoever supports them instead of this desk: a
+/// Publisher for its marketplace products, a partner for its trial
+/// customers. Shown as given, so it is checked only for shape.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("has(self.url) || has(self.email) || has(self.phone)").message("a contact needs at least one of url, email or phone"))]
+pub struct Contact {
+    /// A support page, `https://` or `http://`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 2048))]
+    #[x_kube(validation = Rule::new("self.matches('^https?://[^\\\\s]+$')").message("url must be a web address starting with https:// or http://"))]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 3, max = 254))]
+    #[x_kube(validation = Rule::new("self.matches('^[^@\\\\s]+@[^@\\\\s]+$')").message("email must be an address such as help@contoso.example"))]
+    pub email: Option<String>,
+    /// As dialled, e.g. `+1 555 0100`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 32))]
+    #[x_kube(validation = Rule::new("self.matches('^\\\\+?[0-9][-0-9 ().]*$')").message("phone must be digits, spaces, '-', '.', parentheses and an optional leading +, such as +1 555 0100"))]
+    pub phone: Option<String>,
+}

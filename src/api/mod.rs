@@ -1,10 +1,11 @@
-//! The four resources of `supportpolicy.dev/v1alpha1`, with the CEL rules that
+//! The five resources of `supportpolicy.dev/v1alpha1`, with the CEL rules that
 //! let the API server refuse what one object can check on its own.
 //!
 //! What needs other objects (a tier's policy exists, windows do not overlap, a
 //! zone is known) is checked by the deadline rules and reported as conditions.
 
 pub mod common;
+pub mod publisher;
 pub mod quantity;
 pub mod reference;
 pub mod sla_policy;
@@ -12,7 +13,8 @@ pub mod support_tier;
 pub mod ticket;
 pub mod workspace;
 
-pub use common::{Category, Coverage, Subject, SubjectKind};
+pub use common::{Category, Contact, Coverage, Subject, SubjectKind};
+pub use publisher::{Publisher, PublisherSpec, PublisherStatus};
 pub use sla_policy::{SlaPolicy, SlaPolicySpec, SlaPolicyStatus};
 pub use support_tier::{SupportTier, SupportTierSpec, SupportTierStatus, SupportType};
 pub use ticket::{Phase, Ticket, TicketSpec, TicketStatus};
@@ -33,6 +35,7 @@ pub fn crds() -> Vec<CustomResourceDefinition> {
         SupportTier::crd(),
         Workspace::crd(),
         Ticket::crd(),
+        Publisher::crd(),
     ]
 }
 

@@ -9,6 +9,11 @@
 pub const DURATION_RE: &str = r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$";
 /// `0%`–`100%`, decimals allowed.
 pub const PERCENT_RE: &str = r"^(100(\.0+)?|[0-9]{1,2}(\.[0-9]+)?)%$";
+/// An escalation level's share: `0%`–`1000%`, so a chain goes on past the
+/// due time (`150%` is half a target overdue) within a sane bound.
+pub const AFTER_PERCENT_RE: &str = r"^(1000(\.0+)?|[0-9]{1,3}(\.[0-9]+)?)%$";
+/// Largest share an escalation level may begin at, in percent.
+pub const MAX_AFTER_PERCENT: i64 = 1000;
 
 /// Why a duration or percentage does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -19,6 +24,10 @@ pub enum QuantityError {
     DurationTooLong(String),
     #[error("{0:?} is not a percentage from 0% to 100%")]
     Percent(String),
+    #[error(
+        "{0:?} is not a percentage from 0% to {MAX_AFTER_PERCENT}% (150% is half a target overdue)"
+    )]
+    Share(String),
 }
 
 /// Longest duration accepted anywhere: ten years of wall-clock time.
@@ -86,13 +95,19 @@ pub struct Percent {
 }
 
 impl Percent {
+    /// `0%`–`100%`.
     pub fn parse(text: &str) -> Result<Self, QuantityError> {
-        let err = || QuantityError::Percent(text.to_string());
+        Self::parse_up_to(text, 100).map_err(|_| QuantityError::Percent(text.to_string()))
+    }
+
+    /// `0%`–`max%` (the error names the 0%–1000% range of `after`).
+    pub fn parse_up_to(text: &str, max: i64) -> Result<Self, QuantityError> {
+        let err = || QuantityError::Share(text.to_string());
         let number = text.strip_suffix('%').ok_or_else(err)?;
         let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
         let digits_ok = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
         if whole.is_empty()
-            || whole.len() > 3
+            || whole.len() > max.to_string().len()
             || frac.len() > 9
             || !digits_ok(whole)
             || !digits_ok(frac)
@@ -111,7 +126,7 @@ impl Percent {
         };
         let numerator = whole * scale + frac;
         let denominator = 100 * scale;
-        if numerator > denominator {
+        if numerator > denominator * max / 100 {
             return Err(err());
         }
         Ok(Self {
@@ -136,7 +151,7 @@ pub enum After {
 impl After {
     pub fn parse(text: &str) -> Result<Self, QuantityError> {
         if text.ends_with('%') {
-            Percent::parse(text).map(After::Share)
+            Percent::parse_up_to(text, MAX_AFTER_PERCENT).map(After::Share)
         } else {
             parse_duration(text).map(After::Elapsed)
         }
@@ -193,5 +208,19 @@ mod tests {
     fn after_is_share_or_duration() {
         assert_eq!(After::parse("50%").unwrap().seconds(3600), 1800);
         assert_eq!(After::parse("90m").unwrap().seconds(3600), 5400);
+        // A chain goes on past the due time, up to ten targets.
+        assert_eq!(After::parse("150%").unwrap().seconds(3600), 5400);
+        assert_eq!(After::parse("1000%").unwrap().seconds(3600), 36_000);
+        assert_eq!(After::parse("999.5%").unwrap().seconds(7), 69);
+        for bad in ["1000.5%", "1001%", "10000%", "-1%"] {
+            assert!(
+                matches!(After::parse(bad), Err(QuantityError::Share(_))),
+                "{bad}"
+            );
+        }
+        assert!(
+            Percent::parse("150%").is_err(),
+            "atRiskAt stays within 100%"
+        );
     }
 }

@@ -6,6 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::common::{Category, Coverage, conditions_schema};
+use super::ticket::Investigation;
 
 /// Targets, coverage and calendars that tiers point at.
 // Several printer columns repeat `type_`, which clippy reads as a duplicated attribute.
@@ -61,6 +62,24 @@ pub struct SlaPolicySpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 500))]
     pub holidays: Vec<HolidayDef>,
+    /// Break-fix effort is capped for these investigations (rule 11).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effort_cap: Option<EffortCap>,
+}
+
+/// Capped break-fix work: past `limit` of logged effort on one of these
+/// investigations, the ticket gets `EffortCapReached` and a next step.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct EffortCap {
+    /// Logged effort at which the cap is reached, a duration such as 4h.
+    #[schemars(length(max = 64))]
+    #[x_kube(validation = Rule::new("self.matches('^([0-9]+(\\\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$')").message("limit must be a duration such as 4h or 90m"))]
+    pub limit: String,
+    /// Investigations the cap applies to.
+    #[schemars(length(min = 1, max = 3))]
+    #[x_kube(validation = Rule::new("self.all(i, self.exists_one(o, o == i))").message("investigations must not repeat"))]
+    pub investigations: Vec<Investigation>,
 }
 
 /// One severity level and its initial-response target.
@@ -75,6 +94,11 @@ pub struct SeverityLevel {
     #[schemars(length(max = 64))]
     #[x_kube(validation = Rule::new("self.matches('^([0-9]+(\\\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$')").message("initialResponse must be a duration such as 1h, 90m or 1h30m"))]
     pub initial_response: String,
+    /// Resolution target on the same clock as the response (optional), a duration such as 40h.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 64))]
+    #[x_kube(validation = Rule::new("self.matches('^([0-9]+(\\\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$')").message("resolution must be a duration such as 40h or 5h30m"))]
+    pub resolution: Option<String>,
     /// 24x7 or BusinessHours.
     pub coverage: Coverage,
     /// Without the customer's 24x7 commitment, the ticket is downgraded one level.

@@ -84,10 +84,10 @@ pub struct EscalationLevel {
     /// Queue that help desks and bots route to.
     #[schemars(length(min = 1, max = 253))]
     pub queue: String,
-    /// When the level begins: a share of the response target ("50%") or a duration ("90m"); absent: at once.
+    /// When the level begins: a share of the response target ("50%"; up to 1000%, so "150%" is half a target overdue) or a duration ("90m", may exceed the target); absent: at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 64))]
-    #[x_kube(validation = Rule::new("self.matches('^(100(\\\\.0+)?|[0-9]{1,2}(\\\\.[0-9]+)?)%$') || self.matches('^([0-9]+(\\\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$')").message("after must be a percentage of the response target (50%) or a duration (90m)"))]
+    #[x_kube(validation = Rule::new("self.matches('^(1000(\\\\.0+)?|[0-9]{1,3}(\\\\.[0-9]+)?)%$') || self.matches('^([0-9]+(\\\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$')").message("after must be a percentage of the response target from 0% to 1000% (150% is half a target overdue) or a duration (90m)"))]
     pub after: Option<String>,
 }
 

@@ -5,7 +5,7 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::common::{Category, Coverage, conditions_schema};
+use super::common::{Category, Contact, Coverage, conditions_schema};
 use super::support_tier::SupportType;
 
 /// A support case whose response deadline the operator keeps.
@@ -31,13 +31,35 @@ use super::support_tier::SupportType;
         json_path = ".status.responseDueAt"
     ),
     printcolumn(
+        name = "Resolution Due",
+        type_ = "string",
+        format = "date-time",
+        json_path = ".status.resolutionDueAt",
+        priority = 1
+    ),
+    printcolumn(
+        name = "Redirect",
+        type_ = "string",
+        json_path = ".status.redirect.name",
+        priority = 1
+    ),
+    printcolumn(
+        name = "Next Step",
+        type_ = "string",
+        json_path = ".status.nextStep",
+        priority = 1
+    ),
+    printcolumn(
         name = "Age",
         type_ = "date",
         json_path = ".metadata.creationTimestamp"
     )
 )]
 #[serde(rename_all = "camelCase")]
-#[x_kube(validation = Rule::new("!has(oldSelf.openedAt) || (has(self.openedAt) && self.openedAt == oldSelf.openedAt)").message("openedAt is immutable once set"))]
+#[x_kube(
+    validation = Rule::new("!has(oldSelf.openedAt) || (has(self.openedAt) && self.openedAt == oldSelf.openedAt)").message("openedAt is immutable once set"),
+    validation = Rule::new("!has(self.resolvedAt) || !has(self.openedAt) || self.resolvedAt >= self.openedAt").message("resolvedAt cannot be before openedAt")
+)]
 pub struct TicketSpec {
     #[schemars(length(min = 1, max = 256))]
     pub title: String,
@@ -92,6 +114,53 @@ pub struct TicketSpec {
     /// Reopens a closed ticket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reopen_of: Option<ReopenOf>,
+    /// Paid (default) or Trial: a trial is supported by its partner, not by this desk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription: Option<Subscription>,
+    /// The product concerned; a marketplace product (with a publisher) is supported by its publisher.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<Product>,
+    /// What kind of break-fix work this is; default BreakFix. The policy's effortCap may cap some kinds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub investigation: Option<Investigation>,
+    /// Work logged so far (set by the help desk), a duration such as 3h30m; default 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 64))]
+    #[x_kube(validation = Rule::new("self.matches('^([0-9]+(\\\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$')").message("effort must be a duration such as 45m or 3h30m"))]
+    pub effort: Option<String>,
+    /// Set when the ticket is resolved: its clocks end there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(super::common::INSTANT_PATTERN))]
+    pub resolved_at: Option<Time>,
+}
+
+/// Whose subscription the customer holds.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
+pub enum Subscription {
+    Paid,
+    /// Supported through the workspace's partner (DESIGN.md rule 1).
+    Trial,
+}
+
+/// What a ticket is about, product-wise.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Product {
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+    /// Name of a Publisher: the product is a marketplace product, supported by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 253))]
+    #[x_kube(validation = Rule::new("self.matches('^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$')").message("publisher must be the name of a Publisher: lower-case letters, digits, '-' and '.'"))]
+    pub publisher: Option<String>,
+}
+
+/// Kinds of break-fix work; an SlaPolicy's `effortCap` caps some of them.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
+pub enum Investigation {
+    BreakFix,
+    Performance,
+    NotReproducible,
 }
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
@@ -148,10 +217,14 @@ pub enum Phase {
     Paused,
     BestEffort,
     Rejected,
+    /// `resolvedAt` has passed: the clocks have ended.
+    Resolved,
+    /// The ticket belongs elsewhere (a publisher, a trial's partner): see `status.redirect`.
+    Redirected,
 }
 
 impl Phase {
-    pub const ALL: [Phase; 8] = [
+    pub const ALL: [Phase; 10] = [
         Phase::Pending,
         Phase::OnTrack,
         Phase::AtRisk,
@@ -160,6 +233,8 @@ impl Phase {
         Phase::Paused,
         Phase::BestEffort,
         Phase::Rejected,
+        Phase::Resolved,
+        Phase::Redirected,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -172,6 +247,8 @@ impl Phase {
             Phase::Paused => "Paused",
             Phase::BestEffort => "BestEffort",
             Phase::Rejected => "Rejected",
+            Phase::Resolved => "Resolved",
+            Phase::Redirected => "Redirected",
         }
     }
 }
@@ -199,8 +276,17 @@ pub struct TicketStatus {
     pub response_due_at: Option<Time>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at_risk_at: Option<Time>,
+    /// When the effective level has a `resolution` target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution_due_at: Option<Time>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<Phase>,
+    /// Where the ticket belongs instead (phase Redirected only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect: Option<Redirect>,
+    /// What follows the capped break-fix work, once the effort cap is reached (rule 11).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_step: Option<NextStep>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub escalation: Option<Escalation>,
     #[serde(default)]
@@ -222,4 +308,43 @@ pub struct Escalation {
     pub level: u32,
     pub support_type: SupportType,
     pub queue: String,
+}
+
+/// Where a ticket that belongs elsewhere is sent (DESIGN.md rule 1).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Redirect {
+    pub to: RedirectTarget,
+    /// The Publisher object's name, or the partner's.
+    pub name: String,
+    /// As the Publisher or the partner's delegatedAdmins entry gives it; absent when the entry has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Contact>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
+pub enum RedirectTarget {
+    Publisher,
+    Partner,
+}
+
+/// What follows capped break-fix work (DESIGN.md rule 11).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
+pub enum NextStep {
+    /// The tier entitles Advisory: the work goes on as advisory.
+    ContinueAsAdvisory,
+    /// A partner of the workspace may take it on.
+    ReferToPartner,
+    /// Neither: community forums and self-help.
+    Community,
+}
+
+impl NextStep {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NextStep::ContinueAsAdvisory => "ContinueAsAdvisory",
+            NextStep::ReferToPartner => "ReferToPartner",
+            NextStep::Community => "Community",
+        }
+    }
 }

@@ -5,7 +5,7 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::common::{Subject, conditions_schema};
+use super::common::{Contact, Subject, conditions_schema};
 
 /// A segment of a support agreement: its tickets live in `namespace`, visible to its members.
 // Several printer columns repeat `type_`, which clippy reads as a duplicated attribute.
@@ -90,6 +90,9 @@ pub struct DelegatedAdmin {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(super::common::INSTANT_PATTERN))]
     pub expires_at: Option<Time>,
+    /// Where trial customers this partner supports are sent (rule 1), and routing lists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Contact>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
@@ -108,7 +111,7 @@ pub const SUPPORT_ADMIN_ROLE: &str = "ServiceSupportAdministrator";
 pub struct WorkspaceStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
-    /// Tickets not yet responded to (nor rejected).
+    /// Tickets not yet responded to (nor resolved, rejected or redirected).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open_tickets: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

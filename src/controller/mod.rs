@@ -24,7 +24,7 @@ use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, ResourceExt};
 
-use crate::api::{SlaPolicy, SupportTier, Ticket, Workspace};
+use crate::api::{Publisher, SlaPolicy, SupportTier, Ticket, Workspace};
 use crate::health::Health;
 use crate::metrics::Metrics;
 use world::{Kind, World};
@@ -134,18 +134,26 @@ async fn controllers(
             Kind::Workspace,
             |w| Some(w.spec.namespace.clone()),
         )),
+        tokio::spawn(world::watch_catalog(
+            Api::<Publisher>::all(client.clone()),
+            writers.publishers,
+            world.clone(),
+            Kind::Publisher,
+            |_| None,
+        )),
     ];
     // No ticket is judged against a half-loaded world.
     let ready = async {
         let _ = world.policies.wait_until_ready().await;
         let _ = world.tiers.wait_until_ready().await;
         let _ = world.workspaces.wait_until_ready().await;
+        let _ = world.publishers.wait_until_ready().await;
     };
     tokio::select! {
         _ = ready => {}
         _ = shutdown.clone().wait() => return Ok(()),
     }
-    tracing::info!("caches of policies, tiers and workspaces are synced");
+    tracing::info!("caches of policies, tiers, workspaces and publishers are synced");
 
     // Tickets: one watch feeds the cache, the index and the controller.
     let (ticket_store, ticket_writer) = kube::runtime::reflector::store::<Ticket>();
@@ -182,6 +190,8 @@ async fn controllers(
         readiness::policy_controller(ctx.clone(), receivers.policies, shutdown.clone());
     let tier_controller =
         readiness::tier_controller(ctx.clone(), receivers.tiers, shutdown.clone());
+    let publisher_controller =
+        readiness::publisher_controller(ctx.clone(), receivers.publishers, shutdown.clone());
     let publisher = routing::publish(ctx.clone(), shutdown.clone());
     let default_workspace = workspace::keep_default(ctx.clone(), shutdown.clone());
 
@@ -193,6 +203,7 @@ async fn controllers(
             workspace_controller,
             policy_controller,
             tier_controller,
+            publisher_controller,
             publisher,
             default_workspace
         )

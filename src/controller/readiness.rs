@@ -1,6 +1,7 @@
 //! SlaPolicy and SupportTier: `Ready` with a reason when they reference
 //! something missing or hold what CEL cannot check (overlapping windows,
-//! unknown zones).
+//! unknown zones). Publisher: `Ready` once its contact is known (CEL has
+//! checked it), so GitOps tools see it settle like the other kinds.
 
 use std::sync::Arc;
 
@@ -16,7 +17,10 @@ use kube::{Resource, ResourceExt};
 use super::conditions::condition;
 use super::context::{Context, Error, Shutdown, error_policy};
 use super::errors;
-use crate::api::{API_VERSION, SlaPolicy, SlaPolicyStatus, SupportTier, SupportTierStatus};
+use crate::api::{
+    API_VERSION, Publisher, PublisherStatus, SlaPolicy, SlaPolicyStatus, SupportTier,
+    SupportTierStatus,
+};
 use crate::catalog::Lookup;
 
 pub const FIELD_MANAGER: &str = "support-operator";
@@ -47,6 +51,60 @@ pub async fn tier_controller(
         .run(reconcile_tier, error_policy("supporttier"), ctx.clone())
         .for_each(|result| errors::settle(ctx.clone(), "supporttier", result))
         .await;
+}
+
+pub async fn publisher_controller(
+    ctx: Arc<Context>,
+    triggers: UnboundedReceiver<ObjectRef<Publisher>>,
+    shutdown: Shutdown,
+) {
+    let idle = futures::stream::pending::<Result<Publisher, watcher::Error>>();
+    Controller::for_stream(idle, ctx.world.publishers.clone())
+        .reconcile_on(triggers)
+        .graceful_shutdown_on(shutdown.wait())
+        .run(reconcile_publisher, error_policy("publisher"), ctx.clone())
+        .for_each(|result| errors::settle(ctx.clone(), "publisher", result))
+        .await;
+}
+
+async fn reconcile_publisher(
+    publisher: Arc<Publisher>,
+    ctx: Arc<Context>,
+) -> Result<Action, Error> {
+    let _timer = ctx.metrics.reconcile("publisher");
+    let name = publisher.name_any();
+    let contact = &publisher.spec.contact;
+    let ways: Vec<&str> = [
+        contact.url.as_ref().map(|_| "url"),
+        contact.email.as_ref().map(|_| "email"),
+        contact.phone.as_ref().map(|_| "phone"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let (ok, reason, message) = if ways.is_empty() {
+        (
+            false,
+            "NoContact",
+            "spec.contact: no url, email or phone".to_string(),
+        )
+    } else {
+        (
+            true,
+            "Valid",
+            format!("tickets are redirected with its {}", ways.join(", ")),
+        )
+    };
+    let previous = publisher.status.clone().unwrap_or_default();
+    let generation = publisher.meta().generation;
+    let status = PublisherStatus {
+        observed_generation: generation,
+        conditions: vec![ready(&previous.conditions, ok, reason, message, generation)],
+    };
+    if publisher.status.as_ref() != Some(&status) {
+        apply_status::<Publisher>(&ctx, &name, "Publisher", &status).await?;
+    }
+    Ok(Action::await_change())
 }
 
 async fn reconcile_policy(policy: Arc<SlaPolicy>, ctx: Arc<Context>) -> Result<Action, Error> {

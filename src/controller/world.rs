@@ -4,7 +4,8 @@
 //! One watch per kind feeds a cache; only after the cache holds the new
 //! object are the controllers told which objects it affects, so a reconcile
 //! never sees an older world than the change that woke it. Tickets are found
-//! through [`TicketIndex`] (by namespace and by explicit tier), never by
+//! through [`TicketIndex`] (by namespace, by explicit tier and by the
+//! publisher they name), never by
 //! relisting or scanning every ticket.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -16,7 +17,7 @@ use kube::ResourceExt;
 use kube::runtime::reflector::{ObjectRef, Store, store::Writer};
 use tokio::sync::Notify;
 
-use crate::api::{Phase, SlaPolicy, SupportTier, Ticket, Workspace};
+use crate::api::{Phase, Publisher, SlaPolicy, SupportTier, Ticket, Workspace};
 use crate::catalog::Catalog;
 
 /// A ticket's key: (namespace, name).
@@ -28,6 +29,9 @@ pub struct TicketIndex {
     by_namespace: HashMap<String, BTreeSet<String>>,
     by_explicit_tier: HashMap<String, BTreeSet<TicketKey>>,
     explicit_tier: HashMap<TicketKey, String>,
+    /// Tickets by the Publisher their `spec.product.publisher` names.
+    by_publisher: HashMap<String, BTreeSet<TicketKey>>,
+    publisher: HashMap<TicketKey, String>,
     phase: HashMap<TicketKey, Phase>,
 }
 
@@ -39,6 +43,17 @@ impl TicketIndex {
             && let Some(set) = self.by_explicit_tier.get_mut(&old)
         {
             set.remove(&key);
+            if set.is_empty() {
+                self.by_explicit_tier.remove(&old);
+            }
+        }
+        if let Some(old) = self.publisher.remove(&key)
+            && let Some(set) = self.by_publisher.get_mut(&old)
+        {
+            set.remove(&key);
+            if set.is_empty() {
+                self.by_publisher.remove(&old);
+            }
         }
         if deleted {
             if let Some(set) = self.by_namespace.get_mut(&key.0) {
@@ -57,11 +72,28 @@ impl TicketIndex {
                 .insert(key.clone());
             self.explicit_tier.insert(key.clone(), tier.clone());
         }
+        if let Some(publisher) = ticket
+            .spec
+            .product
+            .as_ref()
+            .and_then(|p| p.publisher.as_ref())
+        {
+            self.by_publisher
+                .entry(publisher.clone())
+                .or_default()
+                .insert(key.clone());
+            self.publisher.insert(key.clone(), publisher.clone());
+        }
         let phase = ticket.status.as_ref().and_then(|s| s.phase);
         match phase {
             Some(p) => self.phase.insert(key, p) != Some(p),
             None => self.phase.remove(&key).is_some(),
         }
+    }
+
+    /// Tickets whose `spec.product.publisher` names this Publisher.
+    pub fn naming_publisher(&self, publisher: &str) -> impl Iterator<Item = &TicketKey> {
+        self.by_publisher.get(publisher).into_iter().flatten()
     }
 
     pub fn in_namespace(&self, namespace: &str) -> impl Iterator<Item = &String> {
@@ -86,6 +118,7 @@ pub struct Triggers {
     pub workspaces: UnboundedSender<ObjectRef<Workspace>>,
     pub policies: UnboundedSender<ObjectRef<SlaPolicy>>,
     pub tiers: UnboundedSender<ObjectRef<SupportTier>>,
+    pub publishers: UnboundedSender<ObjectRef<Publisher>>,
     /// The routing table must be recompiled.
     pub routing: Arc<Notify>,
 }
@@ -96,6 +129,7 @@ pub struct Receivers {
     pub workspaces: UnboundedReceiver<ObjectRef<Workspace>>,
     pub policies: UnboundedReceiver<ObjectRef<SlaPolicy>>,
     pub tiers: UnboundedReceiver<ObjectRef<SupportTier>>,
+    pub publishers: UnboundedReceiver<ObjectRef<Publisher>>,
 }
 
 /// Writers of the caches, handed to the watch tasks once.
@@ -103,12 +137,14 @@ pub struct Writers {
     pub policies: Writer<SlaPolicy>,
     pub tiers: Writer<SupportTier>,
     pub workspaces: Writer<Workspace>,
+    pub publishers: Writer<Publisher>,
 }
 
 pub struct World {
     pub policies: Store<SlaPolicy>,
     pub tiers: Store<SupportTier>,
     pub workspaces: Store<Workspace>,
+    pub publishers: Store<Publisher>,
     pub index: RwLock<TicketIndex>,
     pub triggers: Triggers,
     version: AtomicU64,
@@ -141,6 +177,7 @@ pub enum Kind {
     Policy,
     Tier,
     Workspace,
+    Publisher,
 }
 
 impl Kind {
@@ -149,6 +186,7 @@ impl Kind {
             Kind::Policy => "SlaPolicy/",
             Kind::Tier => "SupportTier/",
             Kind::Workspace => "Workspace/",
+            Kind::Publisher => "Publisher/",
         }
     }
 }
@@ -158,20 +196,24 @@ impl World {
         let (policies, pw) = kube::runtime::reflector::store();
         let (tiers, tw) = kube::runtime::reflector::store();
         let (workspaces, ww) = kube::runtime::reflector::store();
+        let (publishers, pubw) = kube::runtime::reflector::store();
         let (t_tx, t_rx) = unbounded();
         let (w_tx, w_rx) = unbounded();
         let (p_tx, p_rx) = unbounded();
         let (r_tx, r_rx) = unbounded();
+        let (pub_tx, pub_rx) = unbounded();
         let world = World {
             policies,
             tiers,
             workspaces,
+            publishers,
             index: RwLock::new(TicketIndex::default()),
             triggers: Triggers {
                 tickets: t_tx,
                 workspaces: w_tx,
                 policies: p_tx,
                 tiers: r_tx,
+                publishers: pub_tx,
                 routing: Arc::new(Notify::new()),
             },
             version: AtomicU64::new(1),
@@ -187,12 +229,14 @@ impl World {
                 policies: pw,
                 tiers: tw,
                 workspaces: ww,
+                publishers: pubw,
             },
             Receivers {
                 tickets: t_rx,
                 workspaces: w_rx,
                 policies: p_rx,
                 tiers: r_rx,
+                publishers: pub_rx,
             },
         )
     }
@@ -217,6 +261,7 @@ impl World {
             tiers.iter().map(AsRef::as_ref),
             self.workspaces.state(),
         )
+        .with_publishers(self.publishers.state())
     }
 
     /// Whether an applied object is a change of spec (or new); records it.
@@ -330,6 +375,23 @@ impl World {
                 }
                 self.tickets_in(namespace);
             }
+            Kind::Publisher => {
+                let _ = self
+                    .triggers
+                    .publishers
+                    .unbounded_send(ObjectRef::new(name));
+                // Exactly the tickets that name it: redirected to it while it
+                // exists, rejected (UnknownPublisher) while it does not.
+                let Ok(index) = self.index.read() else {
+                    return;
+                };
+                for (ns, ticket) in index.naming_publisher(name) {
+                    let _ = self
+                        .triggers
+                        .tickets
+                        .unbounded_send(ObjectRef::new(ticket).within(ns));
+                }
+            }
         }
     }
 
@@ -418,7 +480,8 @@ impl World {
         let mut counts = (0, 0, 0);
         for name in index.in_namespace(namespace) {
             match index.phase(namespace, name) {
-                Some(Phase::Responded | Phase::Rejected) => {}
+                // Answered, closed, or not this desk's: not open.
+                Some(Phase::Responded | Phase::Rejected | Phase::Resolved | Phase::Redirected) => {}
                 Some(Phase::AtRisk) => {
                     counts.0 += 1;
                     counts.1 += 1;

@@ -19,7 +19,7 @@ use serde::de::{
 };
 use serde_json::Value;
 
-use crate::api::{API_VERSION, SlaPolicy, SupportTier, Ticket, Workspace};
+use crate::api::{API_VERSION, Publisher, SlaPolicy, SupportTier, Ticket, Workspace};
 
 /// A document of a manifest stream.
 pub enum Doc {
@@ -27,6 +27,7 @@ pub enum Doc {
     Tier(Box<SupportTier>),
     Workspace(Box<Workspace>),
     Ticket(Box<Ticket>),
+    Publisher(Box<Publisher>),
     /// `kind: List`, `apiVersion: v1`.
     List(Vec<Doc>),
     /// Read whole, but not a resource this tool reads (or not a mapping):
@@ -129,6 +130,7 @@ impl<'de> Visitor<'de> for DocVisitor {
             "SupportTier" => Doc::Tier(typed(rest)?),
             "Workspace" => Doc::Workspace(typed(rest)?),
             "Ticket" => Doc::Ticket(typed(rest)?),
+            "Publisher" => Doc::Publisher(typed(rest)?),
             _ => {
                 rest.drain()?;
                 Doc::Refused

@@ -10,12 +10,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::api::{API_VERSION, SlaPolicy, SupportTier, Ticket, Workspace};
+use crate::api::{API_VERSION, Publisher, SlaPolicy, SupportTier, Ticket, Workspace};
 use crate::catalog::{Catalog, Lookup};
 
 mod doc;
@@ -31,6 +30,7 @@ pub struct Manifests {
     pub tiers: Vec<SupportTier>,
     pub workspaces: Vec<Workspace>,
     pub tickets: Vec<Ticket>,
+    pub publishers: Vec<Publisher>,
     /// `Kind/namespace/name` → file, for messages about an object.
     pub origins: BTreeMap<String, String>,
 }
@@ -167,6 +167,11 @@ impl Manifests {
                 self.record(path, "Workspace", &obj.metadata)?;
                 self.workspaces.push(*obj);
             }
+            Doc::Publisher(obj) => {
+                required("Publisher", &obj.metadata)?;
+                self.record(path, "Publisher", &obj.metadata)?;
+                self.publishers.push(*obj);
+            }
             Doc::Ticket(obj) => {
                 required("Ticket", &obj.metadata)?;
                 if obj
@@ -216,6 +221,7 @@ impl Manifests {
     /// The snapshot the rules judge tickets against.
     pub fn catalog(&self) -> Catalog {
         Catalog::new(&self.policies, &self.tiers, &self.workspaces)
+            .with_publishers(self.publishers.iter().cloned().map(std::sync::Arc::new))
     }
 }
 
@@ -373,11 +379,12 @@ fn value_doc(path: &str, doc: usize, value: Value) -> Result<Doc, ManifestError>
         "SupportTier" => Doc::Tier(typed(path, &label, value)?),
         "Workspace" => Doc::Workspace(typed(path, &label, value)?),
         "Ticket" => Doc::Ticket(typed(path, &label, value)?),
+        "Publisher" => Doc::Publisher(typed(path, &label, value)?),
         other => {
             return Err(object_err(
                 label,
                 format!(
-                    "unknown kind {other:?}: expected SlaPolicy, SupportTier, Workspace or Ticket"
+                    "unknown kind {other:?}: expected SlaPolicy, SupportTier, Workspace, Ticket or Publisher"
                 ),
             ));
         }
@@ -542,6 +549,16 @@ impl Manifests {
                     format!("no SupportTier named {tier:?}"),
                 );
             }
+            if let Some(publisher) = t.spec.product.as_ref().and_then(|p| p.publisher.as_ref())
+                && catalog.publisher(publisher).is_none()
+            {
+                push(
+                    "Ticket",
+                    &t.metadata,
+                    "spec.product.publisher".into(),
+                    format!("no Publisher named {publisher:?}"),
+                );
+            }
         }
         out
     }
@@ -557,6 +574,7 @@ mod tests {
         serde_json::json!({
             "policies": m.policies, "tiers": m.tiers,
             "workspaces": m.workspaces, "tickets": m.tickets,
+            "publishers": m.publishers,
         })
     }
 

@@ -207,7 +207,7 @@ fn the_charts_crds_are_the_generated_crds() {
     };
     let generated = list(&root().join("crds"));
     let in_chart = list(&chart().join("files/crds"));
-    assert_eq!(generated.len(), 4, "crds/ holds the four CRDs");
+    assert_eq!(generated.len(), 5, "crds/ holds the five CRDs");
     assert!(
         generated == in_chart,
         "charts/support-operator/files/crds differs from crds/: refresh it with \
@@ -222,7 +222,7 @@ async fn rendered_crds_are_the_generated_ones_kept_on_uninstall_and_skippable() 
     let cp = ControlPlane::shared();
     let docs = render(cp, &[]);
     let rendered = of_kind(&docs, "CustomResourceDefinition");
-    assert_eq!(rendered.len(), 4);
+    assert_eq!(rendered.len(), 5);
     for file in std::fs::read_dir(root().join("crds")).unwrap() {
         let path = file.unwrap().path();
         let want = yaml_docs(&path).remove(0);
@@ -363,7 +363,13 @@ async fn helm_template_renders_least_privilege_rbac() {
         out
     };
     let mut want: BTreeSet<String> = BTreeSet::new();
-    for kind in ["slapolicies", "supporttiers", "workspaces", "tickets"] {
+    for kind in [
+        "slapolicies",
+        "supporttiers",
+        "workspaces",
+        "tickets",
+        "publishers",
+    ] {
         for verb in ["get", "list", "watch"] {
             want.insert(format!("{verb} supportpolicy.dev/{kind}"));
         }
@@ -473,7 +479,7 @@ async fn helm_template_renders_a_hardened_two_replica_deployment() {
         BTreeMap::from([
             ("ClusterRole", 4),
             ("ClusterRoleBinding", 1),
-            ("CustomResourceDefinition", 4),
+            ("CustomResourceDefinition", 5),
             ("Deployment", 1),
             ("Role", 1),
             ("RoleBinding", 1),
@@ -1333,7 +1339,7 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
     };
     assert_eq!(
         ours(crds.list(&ListParams::default()).await.unwrap().items),
-        4
+        5
     );
     let after = tickets.list(&ListParams::default()).await.unwrap().items;
     assert_eq!(after.len(), count);
@@ -1358,7 +1364,7 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
     assert!(out.contains("REVISION: 3"), "{out}");
     assert_eq!(
         ours(crds.list(&ListParams::default()).await.unwrap().items),
-        4
+        5
     );
     assert_eq!(
         tickets
@@ -1389,7 +1395,7 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
     eprintln!("helm uninstall:\n{out}");
     assert_eq!(
         ours(crds.list(&ListParams::default()).await.unwrap().items),
-        4
+        5
     );
     let after = tickets.list(&ListParams::default()).await.unwrap().items;
     assert_eq!(after.len(), count, "tickets survive helm uninstall");
