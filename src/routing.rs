@@ -89,7 +89,7 @@ pub struct RouteTier {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     pub support_model: SupportModel,
-    /// Categories the tier covers, sorted (absent in the spec: the default three).
+    /// Categories the tier covers, in the API's category order (absent in the spec: the default three).
     pub entitlements: Vec<Category>,
     /// Key into `policies`; absent for a tier without SLA (best effort).
     #[serde(default, skip_serializing_if = "Option::is_none")]
