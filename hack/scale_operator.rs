@@ -28,8 +28,8 @@
 //! 9. SIGTERM under load (a policy change under every ticket in flight):
 //!    time to exit, and whether the lease was released.
 //! 10. Starts it again: time until the interrupted change is complete; then
-//!    SIGTERM when idle, and a restart with every ticket converged: time until
-//!    it runs, and its writes over the idle period (expected: none).
+//!     SIGTERM when idle, and a restart with every ticket converged: time until
+//!     it runs, and its writes over the idle period (expected: none).
 //!
 //! Figures only; nothing here is a pass/fail test.
 
@@ -420,7 +420,7 @@ fn workspace_tiers(w: usize, tiers: usize) -> (String, Option<Vec<String>>) {
         );
     }
     let own = tier_name(w % tiers);
-    let allowed = (w % 5 == 0).then(|| {
+    let allowed = w.is_multiple_of(5).then(|| {
         (0..3)
             .map(|k| tier_name((w + k) % tiers))
             .collect::<Vec<_>>()
