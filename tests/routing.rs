@@ -193,7 +193,11 @@ fn publishers_and_partner_contacts_are_routed() {
     // The slice carries its partners' contacts with its entry.
     let slice = table.for_workspace("finance").unwrap();
     assert_eq!(slice.workspaces["finance"].partners[0], *fabrikam);
-    assert_valid("a table with a publisher and contacts", &table.to_json(), None);
+    assert_valid(
+        "a table with a publisher and contacts",
+        &table.to_json(),
+        None,
+    );
 }
 
 #[test]
