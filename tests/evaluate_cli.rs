@@ -130,7 +130,7 @@ fn examples_evaluate_cleanly_with_the_documented_shape() {
             .unwrap(),
     )
     .unwrap();
-    assert_eq!(routes["schemaVersion"], 1);
+    assert_eq!(routes["schemaVersion"], 2);
 }
 
 #[test]

@@ -101,7 +101,7 @@ pub struct Context {
 impl Context {
     /// Exponential backoff per object: 1 s, 2 s, 4 s … 5 min; reset on
     /// success. Also returns which failure in a row this is.
-    fn backoff(&self, key: String) -> (Duration, u32) {
+    pub(super) fn backoff(&self, key: String) -> (Duration, u32) {
         let Ok(mut failures) = self.failures.lock() else {
             return (Duration::from_secs(5), 1);
         };
@@ -212,6 +212,11 @@ pub struct Shutdown(Arc<tokio::sync::watch::Sender<bool>>);
 impl Shutdown {
     pub fn trigger(&self) {
         let _ = self.0.send(true);
+    }
+
+    /// Whether stop was asked: checked before starting any new write.
+    pub fn is_triggered(&self) -> bool {
+        *self.0.borrow()
     }
 
     pub async fn wait(self) {

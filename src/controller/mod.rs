@@ -35,6 +35,11 @@ pub use context::{
     error_policy, requeue_at,
 };
 
+/// How long in-flight reconciles and writes may take to finish after a
+/// stop: with the lease release (at most [`leader::RELEASE_TIMEOUT`]) the
+/// process ends within 5 s of SIGTERM, under any load (issue 11).
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_millis(2500);
+
 /// Runs the operator until SIGTERM/SIGINT.
 pub async fn run(settings: Settings) -> Result<(), Error> {
     let client = Client::try_default().await?;
@@ -60,19 +65,26 @@ pub async fn run(settings: Settings) -> Result<(), Error> {
             return Ok(());
         };
         health.leader.store(true, Ordering::Relaxed);
-        tokio::select! {
-            result = controllers(client, settings, metrics, health.clone(), shutdown.clone()) => result?,
+        let lost_lease = tokio::select! {
+            result = controllers(client, settings, metrics, health.clone(), shutdown.clone()) => result.err(),
             _ = lost.wait() => {
                 tracing::error!("lost the leader lease; exiting so that another replica takes over");
                 shutdown.trigger();
-                return Err(Error::LostLease);
+                Some(Error::LostLease)
             }
+        };
+        if let Some(e) = lost_lease {
+            return Err(e);
         }
+        // Stopped while leading: give the lease up so that a standby takes
+        // over now rather than when it expires.
+        lost.release().await;
     } else {
         health.leader.store(true, Ordering::Relaxed);
         controllers(client, settings, metrics, health, shutdown.clone()).await?;
     }
-    let _ = server.await;
+    // The health server ends with the stop signal; an open connection does not hold the exit.
+    let _ = tokio::time::timeout(std::time::Duration::from_millis(500), server).await;
     Ok(())
 }
 
@@ -185,15 +197,28 @@ async fn controllers(
 
     health.ready.store(true, Ordering::Relaxed);
     tracing::info!("controllers running");
-    tokio::join!(
-        ticket_controller,
-        workspace_controller,
-        policy_controller,
-        tier_controller,
-        publisher_controller,
-        publisher,
-        default_workspace
-    );
+    let all = async {
+        tokio::join!(
+            ticket_controller,
+            workspace_controller,
+            policy_controller,
+            tier_controller,
+            publisher_controller,
+            publisher,
+            default_workspace
+        )
+    };
+    // After a stop no new work starts; work in flight gets SHUTDOWN_GRACE
+    // to finish and is then dropped: what it did not write, the next
+    // leader compares and writes (statuses and slices are recomputed).
+    let grace = async {
+        shutdown.clone().wait().await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        _ = all => {}
+        _ = grace => tracing::warn!(grace = ?SHUTDOWN_GRACE, "stopping without waiting for work still in flight"),
+    }
     for w in watches {
         w.abort();
     }

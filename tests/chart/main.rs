@@ -346,7 +346,7 @@ async fn helm_template_renders_least_privilege_rbac() {
     for verb in ["list", "watch"] {
         want.insert(format!("{verb} /configmaps"));
     }
-    for verb in ["get", "create", "patch"] {
+    for verb in ["create", "patch", "delete"] {
         want.insert(format!("{verb} /configmaps support-policy"));
     }
     for verb in ["get", "list", "watch", "create", "patch", "delete"] {
@@ -986,7 +986,7 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
     })
     .await;
     let routes: Value = serde_json::from_str(&routes).unwrap();
-    assert_eq!(routes["schemaVersion"], 1);
+    assert_eq!(routes["schemaVersion"], 2);
     let want_slice = expected
         .report
         .config_maps

@@ -115,8 +115,11 @@ async fn a_publisher_redirects_its_tickets_and_its_changes_reach_them() {
     wait_namespace(cp, &m.namespace).await;
     let product = |publisher: &str| format!("  product: {{name: gadget, publisher: {publisher}}}");
     cp.apply_yaml_ok(&ticket("market", &m.namespace, &product(&m.publisher)));
-    cp.apply_yaml_ok(&ticket("bystander", &m.namespace, &product("nobody-publishes-this")),
-    );
+    cp.apply_yaml_ok(&ticket(
+        "bystander",
+        &m.namespace,
+        &product("nobody-publishes-this"),
+    ));
     let s = eventually(Duration::from_secs(30), "Redirected", async || {
         status_of(cp, &m.namespace, "market")
             .await
@@ -290,8 +293,11 @@ async fn trials_resolution_and_the_effort_cap_live() {
     .await;
 
     // The effort cap: below, at, above; one Event.
-    cp.apply_yaml_ok(&ticket("perf", ns, "  investigation: Performance\n  effort: 1h"),
-    );
+    cp.apply_yaml_ok(&ticket(
+        "perf",
+        ns,
+        "  investigation: Performance\n  effort: 1h",
+    ));
     let s = eventually(Duration::from_secs(15), "a status", async || {
         status_of(cp, ns, "perf")
             .await

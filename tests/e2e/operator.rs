@@ -124,6 +124,39 @@ wait "$child""#;
         }
     }
 
+    /// SIGTERM, then waits (up to `limit`) for the process to end: how long it took.
+    pub fn terminate(&self, limit: Duration) -> Option<Duration> {
+        let pid = self.pid()?;
+        let started = Instant::now();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(pid.to_string())
+            .status();
+        while started.elapsed() < limit {
+            let alive = Command::new("kill")
+                .arg("-0")
+                .arg(pid.to_string())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            // A zombie still answers kill -0: its state in /proc says it ended.
+            let zombie = fs::read_to_string(format!("/proc/{pid}/stat"))
+                .map(|s| {
+                    s.rsplit(')')
+                        .next()
+                        .unwrap_or("")
+                        .trim_start()
+                        .starts_with('Z')
+                })
+                .unwrap_or(true);
+            if !alive || zombie {
+                return Some(started.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
     pub fn log_tail(&self, lines: usize) -> String {
         tail(&self.log, lines)
     }
