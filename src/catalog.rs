@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use jiff::tz::TimeZone;
 
 use crate::api::common::primary_language;
-use crate::api::quantity::{After, Percent, parse_duration};
+use crate::api::quantity::{After, Percent, parse_target};
 use crate::api::sla_policy::CalendarDef;
 use crate::api::support_tier::EscalationLevel;
 use crate::api::workspace::Agreement;
@@ -56,35 +56,38 @@ pub struct PolicyCalendar {
     spec: CalendarSpec,
     pub compiled: Arc<Calendar>,
     /// The `default` calendar again in the zones tickets asked for.
-    in_zones: Mutex<HashMap<String, Arc<Calendar>>>,
+    in_zones: Mutex<HashMap<String, (String, Arc<Calendar>)>>,
 }
 
 impl PolicyCalendar {
     /// This calendar in another zone (rule 5: a ticket's `timeZone` moves
-    /// `default`'s windows and holidays into its local time).
-    pub fn in_zone(&self, zone_name: &str) -> Result<Arc<Calendar>, String> {
+    /// `default`'s windows and holidays into its local time), with the
+    /// zone's canonical name.
+    pub fn in_zone(&self, zone_name: &str) -> Result<(String, Arc<Calendar>), String> {
         if zone_name == self.zone_name {
-            return Ok(self.compiled.clone());
+            return Ok((self.zone_name.clone(), self.compiled.clone()));
         }
-        if let Some(cal) = self
+        if let Some(found) = self
             .in_zones
             .lock()
             .ok()
             .and_then(|m| m.get(zone_name).cloned())
         {
-            return Ok(cal);
+            return Ok(found);
         }
         let zone =
             TimeZone::get(zone_name).map_err(|_| format!("unknown time zone {zone_name:?}"))?;
+        let canonical = canonical_zone(&zone, zone_name);
         let spec = CalendarSpec {
             zone,
             ..self.spec.clone()
         };
         let cal = Arc::new(Calendar::new(&spec).map_err(|e| e.to_string())?);
+        let found = (canonical, cal);
         if let Ok(mut m) = self.in_zones.lock() {
-            m.insert(zone_name.to_string(), cal.clone());
+            m.insert(zone_name.to_string(), found.clone());
         }
-        Ok(cal)
+        Ok(found)
     }
 }
 
@@ -136,7 +139,7 @@ impl Policy {
                     format!("severity {:?} is listed twice", s.name),
                 ));
             }
-            let target = parse_duration(&s.initial_response).map_err(|e| {
+            let target = parse_target(&s.initial_response).map_err(|e| {
                 problem(
                     "InvalidDuration",
                     format!("spec.severities[{i}].initialResponse"),
@@ -234,13 +237,19 @@ fn compile_calendars(spec: &SlaPolicySpec) -> Result<Vec<PolicyCalendar>, Proble
             .map_err(|e| invalid(format!("spec.calendars[{i}].hours"), e.to_string()))?;
         out.push(PolicyCalendar {
             name: def.name.clone(),
-            zone_name: def.time_zone.clone(),
+            zone_name: canonical_zone(&spec_for.zone, &def.time_zone),
             spec: spec_for,
             compiled: Arc::new(compiled),
             in_zones: Mutex::new(HashMap::new()),
         });
     }
     Ok(out)
+}
+
+/// A zone's name as the time zone database spells it (`europe/WARSAW` is
+/// found, case-insensitively, and published as `Europe/Warsaw`), else as given.
+pub fn canonical_zone(zone: &TimeZone, typed: &str) -> String {
+    zone.iana_name().unwrap_or(typed).to_string()
 }
 
 fn calendar_spec(i: usize, def: &CalendarDef) -> Result<CalendarSpec, Problem> {
