@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -277,6 +276,12 @@ fn yaml_options() -> serde_saphyr::Options {
 /// The documents of one stream, parsed straight into the resources; on any
 /// problem, parsed again the slow way for a message naming object and field.
 fn parse_docs(path: &str, text: &str) -> Result<Vec<Doc>, ManifestError> {
+    // Spec instants as strictly as the API server reads them (see
+    // `api::common::instant`): only manifests, never the cluster's objects.
+    crate::api::common::instant::strictly(|| parse_docs_strictly(path, text))
+}
+
+fn parse_docs_strictly(path: &str, text: &str) -> Result<Vec<Doc>, ManifestError> {
     // `no_schema`: an unquoted `75` or `no` is a number or a boolean, as it
     // is to kubectl; the fast path must not take it for a string field.
     let mut strict = yaml_options();

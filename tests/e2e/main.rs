@@ -6,6 +6,7 @@
 //! examples test, which owns the names in examples/.
 
 mod operator;
+mod timestamps;
 #[path = "../support/mod.rs"]
 mod support;
 
