@@ -111,7 +111,7 @@ impl Context {
     }
 
     /// Forgets an object's failures; whether there were any.
-    fn succeeded(&self, key: &str) -> bool {
+    pub(super) fn succeeded(&self, key: &str) -> bool {
         match self.failures.lock() {
             Ok(mut failures) => failures.remove(key).is_some(),
             Err(_) => false,
