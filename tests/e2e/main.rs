@@ -6,6 +6,7 @@
 //! examples test, which owns the names in examples/.
 
 mod operator;
+mod takeover;
 mod timestamps;
 #[path = "../support/mod.rs"]
 mod support;
@@ -36,13 +37,22 @@ fn setup() -> &'static ControlPlane {
     let cp = ControlPlane::shared();
     OPERATOR.get_or_init(|| {
         cp.kubectl_ok(&["apply", "-f", root().join("crds").to_str().unwrap()]);
-        cp.kubectl_ok(&[
+        // A CRD created a moment ago may have no status yet, and `kubectl
+        // wait` then fails at once ("<nil> is of the type <nil>"): retry.
+        let wait = [
             "wait",
             "--for=condition=Established",
             "crd",
             "--all",
             "--timeout=60s",
-        ]);
+        ];
+        for _ in 0..10 {
+            if cp.kubectl(&wait).status.success() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        cp.kubectl_ok(&wait);
         cp.kubectl_ok(&[
             "apply",
             "-f",
