@@ -201,3 +201,24 @@ fn manifests_refuse_timestamps_the_api_server_refuses() {
     )
     .expect("an offset of -23:59 and a fraction are fine");
 }
+
+/// The alias budget leaves room for what people write: an anchored block
+/// shared by the items of a List (anchors live within one document).
+#[test]
+fn anchors_for_a_shared_block_are_still_read() {
+    let mut text = String::from("apiVersion: v1\nkind: List\nitems:\n");
+    for i in 0..50 {
+        let pauses = if i == 0 {
+            "&waiting [{from: \"2026-11-23T09:00:00Z\", to: \"2026-11-23T10:00:00Z\", reason: AwaitingCustomer}]"
+        } else {
+            "*waiting"
+        };
+        text += &format!(
+            "- apiVersion: supportpolicy.dev/v1alpha1\n  kind: Ticket\n  metadata: {{name: t{i}, namespace: ns}}\n  spec: {{title: x, severity: A, pauses: {pauses}}}\n"
+        );
+    }
+    let mut m = Manifests::default();
+    m.add_str("anchors.yaml", &text).expect("anchors and aliases");
+    assert_eq!(m.tickets.len(), 50);
+    assert!(m.tickets.iter().all(|t| t.spec.pauses.len() == 1));
+}
