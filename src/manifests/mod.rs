@@ -547,12 +547,18 @@ impl Manifests {
                 );
             }
             if let Some(owner) = catalog.namespace_taken_by(w) {
+                // Where the holder is declared: offline the holder is the
+                // first by name (no namespace labels), often in another file.
+                let from = catalog
+                    .workspaces
+                    .get(owner)
+                    .map_or("?", |o| self.origin("Workspace", &o.metadata));
                 push(
                     "Workspace",
                     &w.metadata,
                     "spec.namespace".into(),
                     format!(
-                        "namespace {:?} already belongs to workspace {owner:?}",
+                        "namespace {:?} already belongs to workspace {owner:?} (declared in {from})",
                         w.spec.namespace
                     ),
                 );
