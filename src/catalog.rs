@@ -461,7 +461,10 @@ impl Catalog {
             .into_iter()
             .filter_map(|(ns, claimants)| {
                 let held = holder(ns, claimants, labels)?;
-                Some((ns.to_string(), held.metadata.name.clone().unwrap_or_default()))
+                Some((
+                    ns.to_string(),
+                    held.metadata.name.clone().unwrap_or_default(),
+                ))
             })
             .collect();
         catalog.by_namespace = by_namespace;
@@ -529,8 +532,7 @@ mod tests {
             "spec": {"namespace": namespace, "tier": "t"},
         }))
         .expect("a workspace");
-        w.metadata.creation_timestamp =
-            created.map(|t| Time(t.parse().expect("an instant")));
+        w.metadata.creation_timestamp = created.map(|t| Time(t.parse().expect("an instant")));
         w
     }
 
@@ -557,7 +559,10 @@ mod tests {
         let new = ws("alpha", "shared", Some("2026-06-01T00:00:00Z"));
         let offline = ws("aaa", "shared", None);
         // A newcomer that sorts first does not take the namespace.
-        assert_eq!(holder_of(&[old.clone(), new.clone()], &[]).as_deref(), Some("zeta"));
+        assert_eq!(
+            holder_of(&[old.clone(), new.clone()], &[]).as_deref(),
+            Some("zeta")
+        );
         // Nor one without a creation time (offline it ranks after).
         assert_eq!(
             holder_of(&[old.clone(), new.clone(), offline.clone()], &[]).as_deref(),
@@ -575,7 +580,10 @@ mod tests {
         );
         // Equal or no creation times: first by name.
         let same = ws("beta", "shared", Some("2026-01-01T00:00:00Z"));
-        assert_eq!(holder_of(&[old.clone(), same], &[]).as_deref(), Some("beta"));
+        assert_eq!(
+            holder_of(&[old.clone(), same], &[]).as_deref(),
+            Some("beta")
+        );
         assert_eq!(
             holder_of(&[offline, ws("bbb", "shared", None)], &[]).as_deref(),
             Some("aaa")

@@ -76,7 +76,10 @@ fn accepted_message(status: &serde_json::Value) -> String {
 #[test]
 fn instants_past_the_last_writable_year_are_omitted() {
     let out = judged(
-        &ticket("late", "  severity: A\n  openedAt: \"9998-12-31T23:30:00Z\""),
+        &ticket(
+            "late",
+            "  severity: A\n  openedAt: \"9998-12-31T23:30:00Z\"",
+        ),
         "2026-11-23T08:00:00Z",
     );
     let status = &out[0].1;
@@ -84,13 +87,19 @@ fn instants_past_the_last_writable_year_are_omitted() {
     assert!(status.get("responseDueAt").is_none(), "{status:#}");
     assert!(status.get("atRiskAt").is_none(), "{status:#}");
     let text = status.to_string();
-    assert!(!text.contains("9999-"), "no instant in 9999 is written: {text}");
+    assert!(
+        !text.contains("9999-"),
+        "no instant in 9999 is written: {text}"
+    );
     let message = accepted_message(status);
     assert!(message.contains("after the year 9998"), "{message}");
     assert!(!message.contains("paused"), "{message}");
     // Still written when it falls before the end of 9998.
     let out = judged(
-        &ticket("edge", "  severity: A\n  openedAt: \"9998-12-31T22:00:00Z\""),
+        &ticket(
+            "edge",
+            "  severity: A\n  openedAt: \"9998-12-31T22:00:00Z\"",
+        ),
         "2026-11-23T08:00:00Z",
     );
     assert_eq!(out[0].1["responseDueAt"], "9998-12-31T23:00:00Z");
@@ -129,15 +138,30 @@ fn a_target_beyond_the_horizon_says_so_not_paused() {
 /// silently rounded to zero.
 #[test]
 fn sub_second_targets_are_refused() {
-    for (target, refused) in [("500ms", true), ("1500ms", true), ("0.5s", true), ("1000ms", false), ("1.5h", false)] {
+    for (target, refused) in [
+        ("500ms", true),
+        ("1500ms", true),
+        ("0.5s", true),
+        ("1000ms", false),
+        ("1.5h", false),
+    ] {
         let mut m = Manifests::default();
-        m.add_str("p.yaml", &MODEL.replace("initialResponse: 1h,", &format!("initialResponse: {target},")))
-            .unwrap();
+        m.add_str(
+            "p.yaml",
+            &MODEL.replace(
+                "initialResponse: 1h,",
+                &format!("initialResponse: {target},"),
+            ),
+        )
+        .unwrap();
         let catalog = m.catalog();
         match catalog.policy("p") {
             Lookup::Invalid(problem) if refused => {
                 assert_eq!(problem.field, "spec.severities[0].initialResponse");
-                assert!(problem.message.contains("whole number of seconds"), "{problem}");
+                assert!(
+                    problem.message.contains("whole number of seconds"),
+                    "{problem}"
+                );
             }
             Lookup::Found(p) if !refused => assert!(p.levels[0].target >= 1, "{target}"),
             other => panic!("{target}: {other:?}"),
@@ -168,8 +192,14 @@ fn manifests_refuse_timestamps_the_api_server_refuses() {
     for (spec, field) in [
         ("  openedAt: \"2026-11-23t08:00:00z\"", "spec.openedAt"),
         ("  openedAt: \"2026-11-23T08:00:00+25:00\"", "spec.openedAt"),
-        ("  firstResponseAt: \"2026-11-23 08:00:00Z\"", "spec.firstResponseAt"),
-        ("  pauses:\n  - {from: \"2026-11-23T08:00:00z\"}", "spec.pauses[0].from"),
+        (
+            "  firstResponseAt: \"2026-11-23 08:00:00Z\"",
+            "spec.firstResponseAt",
+        ),
+        (
+            "  pauses:\n  - {from: \"2026-11-23T08:00:00z\"}",
+            "spec.pauses[0].from",
+        ),
         (
             "  reopenOf: {name: o, closedAt: \"2026-11-23T08:00:00+24:00\", sameEnvironment: true, sameVersion: true}",
             "spec.reopenOf.closedAt",
@@ -191,13 +221,17 @@ fn manifests_refuse_timestamps_the_api_server_refuses() {
         )
         .expect_err("+25:00");
     assert!(
-        err.to_string().contains("field spec.delegatedAdmins[0].expiresAt"),
+        err.to_string()
+            .contains("field spec.delegatedAdmins[0].expiresAt"),
         "{err}"
     );
     let mut m = Manifests::default();
     m.add_str(
         "ok.yaml",
-        &ticket("t", "  severity: A\n  openedAt: \"2026-11-23T08:00:00.5-23:59\""),
+        &ticket(
+            "t",
+            "  severity: A\n  openedAt: \"2026-11-23T08:00:00.5-23:59\"",
+        ),
     )
     .expect("an offset of -23:59 and a fraction are fine");
 }
@@ -218,7 +252,8 @@ fn anchors_for_a_shared_block_are_still_read() {
         );
     }
     let mut m = Manifests::default();
-    m.add_str("anchors.yaml", &text).expect("anchors and aliases");
+    m.add_str("anchors.yaml", &text)
+        .expect("anchors and aliases");
     assert_eq!(m.tickets.len(), 50);
     assert!(m.tickets.iter().all(|t| t.spec.pauses.len() == 1));
 }

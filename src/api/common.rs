@@ -140,7 +140,10 @@ pub fn is_spec_instant(text: &str) -> bool {
     }
     let mut at = 19;
     if is(at, b'.') {
-        let digits = b[at + 1..].iter().take_while(|d| d.is_ascii_digit()).count();
+        let digits = b[at + 1..]
+            .iter()
+            .take_while(|d| d.is_ascii_digit())
+            .count();
         if !(1..=9).contains(&digits) {
             return false;
         }

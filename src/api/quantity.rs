@@ -196,7 +196,13 @@ mod tests {
 
     #[test]
     fn targets_are_whole_seconds() {
-        for (text, seconds) in [("1h", 3600), ("1.5h", 5400), ("1000ms", 1), ("0s", 0), ("0.1m", 6)] {
+        for (text, seconds) in [
+            ("1h", 3600),
+            ("1.5h", 5400),
+            ("1000ms", 1),
+            ("0s", 0),
+            ("0.1m", 6),
+        ] {
             assert_eq!(parse_target(text), Ok(seconds), "{text}");
         }
         for sub in ["500ms", "1500ms", "1µs", "0.5s", "1h0.25s", "0.001m"] {

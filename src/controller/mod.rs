@@ -32,11 +32,11 @@ use crate::health::Health;
 use crate::metrics::Metrics;
 use world::{Kind, World};
 
-pub use context::{
-    Context, DefaultWorkspace, Error, Settings, Shutdown, WatchBackoff, backoff_delay, error_policy,
-    requeue_at,
-};
 use context::shutdown_signal;
+pub use context::{
+    Context, DefaultWorkspace, Error, Settings, Shutdown, WatchBackoff, backoff_delay,
+    error_policy, requeue_at,
+};
 
 /// Runs the operator until SIGTERM/SIGINT.
 pub async fn run(settings: Settings) -> Result<(), Error> {
@@ -56,8 +56,7 @@ pub async fn run(settings: Settings) -> Result<(), Error> {
         // A standby is ready: it is healthy and waiting, and rollouts of a
         // two-replica Deployment must not hang on it.
         health.ready.store(true, Ordering::Relaxed);
-        let leadership =
-            leader::acquire(client.clone(), &settings, shutdown.clone()).await?;
+        let leadership = leader::acquire(client.clone(), &settings, shutdown.clone()).await?;
         let Some(mut lost) = leadership else {
             tracing::info!("shut down before becoming leader");
             let _ = server.await;
@@ -151,7 +150,9 @@ async fn controllers(
         _ = ready => {}
         _ = shutdown.clone().wait() => return Ok(()),
     }
-    tracing::info!("caches of policies, tiers, workspaces, namespaces and role bindings are synced");
+    tracing::info!(
+        "caches of policies, tiers, workspaces, namespaces and role bindings are synced"
+    );
 
     // Tickets: one watch feeds the cache, the index and the controller.
     let (ticket_store, ticket_writer) = kube::runtime::reflector::store::<Ticket>();

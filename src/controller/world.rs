@@ -520,7 +520,8 @@ pub async fn watch_catalog<K>(
 {
     use futures::StreamExt;
     use kube::runtime::{WatchStreamExt, watcher};
-    let stream = watcher(api, watcher::Config::default()).backoff(super::context::WatchBackoff::default());
+    let stream =
+        watcher(api, watcher::Config::default()).backoff(super::context::WatchBackoff::default());
     futures::pin_mut!(stream);
     let mut relisted: Option<HashSet<String>> = None;
     while let Some(event) = stream.next().await {
@@ -574,8 +575,8 @@ pub async fn watch_namespaces(
     use futures::StreamExt;
     use kube::runtime::{WatchStreamExt, watcher};
     // `Api<PartialObjectMeta<_>>` asks for metadata only.
-    let stream = watcher(api, watcher::Config::default())
-        .backoff(super::context::WatchBackoff::default());
+    let stream =
+        watcher(api, watcher::Config::default()).backoff(super::context::WatchBackoff::default());
     futures::pin_mut!(stream);
     let label_of = |ns: &PartialObjectMeta<Namespace>| ns.labels().get(WORKSPACE_LABEL).cloned();
     let mut relisted: Option<HashSet<String>> = None;
@@ -629,7 +630,11 @@ pub async fn watch_bindings(
 ) {
     use futures::StreamExt;
     use kube::runtime::{WatchStreamExt, watcher};
-    let selector = format!("{}={}", crate::routing::MANAGED_BY.0, crate::routing::MANAGED_BY.1);
+    let selector = format!(
+        "{}={}",
+        crate::routing::MANAGED_BY.0,
+        crate::routing::MANAGED_BY.1
+    );
     let stream = watcher(api, watcher::Config::default().labels(&selector))
         .backoff(super::context::WatchBackoff::default());
     futures::pin_mut!(stream);

@@ -6,12 +6,12 @@ use std::sync::{Arc, LazyLock};
 use jiff::Timestamp;
 
 use super::TicketInput;
-use crate::catalog::{Catalog, DEFAULT_CALENDAR};
 use super::coverage::effective;
 use super::resolve::{Rejection, resolve};
 use crate::api::Coverage;
 use crate::api::support_tier::EscalationLevel;
 use crate::calendar::{Calendar, Pauses};
+use crate::catalog::{Catalog, DEFAULT_CALENDAR};
 
 static ROUND_THE_CLOCK: LazyLock<Arc<Calendar>> = LazyLock::new(|| Arc::new(Calendar::always()));
 
@@ -181,9 +181,7 @@ impl Plan {
                     zone,
                     target,
                     due,
-                    no_due: due
-                        .is_none()
-                        .then(|| no_due(&clock, start_s, target, spec)),
+                    no_due: due.is_none().then(|| no_due(&clock, start_s, target, spec)),
                     at_risk: policy.at_risk.and_then(|p| at(p.of(target))),
                     clock,
                 })
@@ -197,11 +195,10 @@ impl Plan {
                 .map(|(level, after)| {
                     (
                         level.clone(),
-                        writable(sla.clock.add_secs(
-                            start_s,
-                            after.seconds(sla.target),
-                            &pauses,
-                        )),
+                        writable(
+                            sla.clock
+                                .add_secs(start_s, after.seconds(sla.target), &pauses),
+                        ),
                     )
                 })
                 .collect(),

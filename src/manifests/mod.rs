@@ -493,7 +493,8 @@ impl Manifests {
             });
         };
         for p in &self.policies {
-            if let Lookup::Invalid(problem) = catalog.policy(p.metadata.name.as_deref().unwrap_or_default())
+            if let Lookup::Invalid(problem) =
+                catalog.policy(p.metadata.name.as_deref().unwrap_or_default())
             {
                 push(
                     "SlaPolicy",
@@ -504,7 +505,8 @@ impl Manifests {
             }
         }
         for t in &self.tiers {
-            if let Lookup::Invalid(problem) = catalog.tier(t.metadata.name.as_deref().unwrap_or_default())
+            if let Lookup::Invalid(problem) =
+                catalog.tier(t.metadata.name.as_deref().unwrap_or_default())
             {
                 push(
                     "SupportTier",

@@ -6,10 +6,10 @@
 //! examples test, which owns the names in examples/.
 
 mod operator;
-mod takeover;
-mod timestamps;
 #[path = "../support/mod.rs"]
 mod support;
+mod takeover;
+mod timestamps;
 
 use std::path::Path;
 use std::sync::OnceLock;

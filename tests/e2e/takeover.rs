@@ -33,7 +33,10 @@ struct Held {
 }
 
 async fn held(client: &Client, holder: &str, ns: &str) -> Held {
-    let ws = Api::<Workspace>::all(client.clone()).get(holder).await.unwrap();
+    let ws = Api::<Workspace>::all(client.clone())
+        .get(holder)
+        .await
+        .unwrap();
     let bindings = Api::<RoleBinding>::namespaced(client.clone(), ns)
         .list(&ListParams::default())
         .await
@@ -212,8 +215,14 @@ async fn a_newcomer_never_takes_a_held_namespace_its_tickets_or_its_slice() {
         );
         let (ok, reason, message) = ready(&client, intruder).await;
         eprintln!("CLAIMANT {intruder}: Ready={ok} {reason}: {message}");
-        assert!(!ok && reason == "NamespaceTaken", "{intruder}: {reason} {message}");
-        assert!(message.contains(&m.workspace), "names the holder: {message}");
+        assert!(
+            !ok && reason == "NamespaceTaken",
+            "{intruder}: {reason} {message}"
+        );
+        assert!(
+            message.contains(&m.workspace),
+            "names the holder: {message}"
+        );
     }
     // Longer than the counts interval and the routing debounce.
     tokio::time::sleep(Duration::from_secs(7)).await;
@@ -228,7 +237,10 @@ async fn a_newcomer_never_takes_a_held_namespace_its_tickets_or_its_slice() {
             .await
             .unwrap()
             .items;
-        assert!(labelled.is_empty(), "{intruder} bound nothing: {labelled:?}");
+        assert!(
+            labelled.is_empty(),
+            "{intruder} bound nothing: {labelled:?}"
+        );
     }
 
     for intruder in [&earlier, &later] {
@@ -240,5 +252,8 @@ async fn a_newcomer_never_takes_a_held_namespace_its_tickets_or_its_slice() {
     tokio::time::sleep(Duration::from_secs(7)).await;
     let after = held(&client, &m.workspace, &m.namespace).await;
     eprintln!("AFTER   {}", summary(&after));
-    assert_eq!(after, before, "nothing of the holder's changed after the intruders left");
+    assert_eq!(
+        after, before,
+        "nothing of the holder's changed after the intruders left"
+    );
 }

@@ -46,9 +46,15 @@ const SPELLINGS: [&str; 24] = [
 fn ticket_specs(at: &str) -> Vec<(&'static str, Value)> {
     vec![
         ("openedAt", json!({"openedAt": at})),
-        ("firstResponseAt", json!({"openedAt": "2020-01-06T08:00:00Z", "firstResponseAt": at})),
+        (
+            "firstResponseAt",
+            json!({"openedAt": "2020-01-06T08:00:00Z", "firstResponseAt": at}),
+        ),
         ("pauses[0].from", json!({"pauses": [{"from": at}]})),
-        ("pauses[0].to", json!({"pauses": [{"from": "0001-01-01T00:00:00Z", "to": at}]})),
+        (
+            "pauses[0].to",
+            json!({"pauses": [{"from": "0001-01-01T00:00:00Z", "to": at}]}),
+        ),
         (
             "reopenOf.closedAt",
             json!({"reopenOf": {"name": "old", "closedAt": at, "sameEnvironment": true, "sameVersion": true}}),
@@ -96,7 +102,10 @@ async fn every_timestamp_spelling_is_refused_on_create_or_fully_usable() {
             false,
         ));
         for (field, doc, is_ticket) in objects {
-            let name = doc["metadata"]["name"].as_str().unwrap_or_default().to_string();
+            let name = doc["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
             // Sent as written: a typed object would be re-spelled by jiff.
             let raw: DynamicObject = serde_json::from_value(doc.clone()).unwrap();
             let created = if is_ticket {
@@ -136,8 +145,7 @@ async fn every_timestamp_spelling_is_refused_on_create_or_fully_usable() {
                 Err(e) => panic!("{field} = {at}: {e}"),
             }
             assert_eq!(
-                stored,
-                offline,
+                stored, offline,
                 "{field} = {at}: the API server and evaluate agree"
             );
         }
@@ -176,7 +184,9 @@ async fn every_timestamp_spelling_is_refused_on_create_or_fully_usable() {
             .patch(
                 name,
                 &PatchParams::default(),
-                &Patch::Merge(json!({"spec": {"members": [{"kind": "User", "name": "edited@contoso.com"}]}})),
+                &Patch::Merge(
+                    json!({"spec": {"members": [{"kind": "User", "name": "edited@contoso.com"}]}}),
+                ),
             )
             .await
             .unwrap_or_else(|e| panic!("workspace {name}: edit: {e}"));

@@ -1440,9 +1440,15 @@ async fn a_namespace_taken_by_another_workspace_grants_the_intruder_nothing() {
         .unwrap()
     };
     for t in [
-        filed("late", json!({"title": "late", "severity": "A", "openedAt": "2020-01-06T08:00:00Z"})),
-        filed("partner", json!({"title": "for the customer", "severity": "A",
-                                "openedAt": "2020-01-06T08:00:00Z", "onBehalfOf": {"partner": "fabrikam"}})),
+        filed(
+            "late",
+            json!({"title": "late", "severity": "A", "openedAt": "2020-01-06T08:00:00Z"}),
+        ),
+        filed(
+            "partner",
+            json!({"title": "for the customer", "severity": "A",
+                                "openedAt": "2020-01-06T08:00:00Z", "onBehalfOf": {"partner": "fabrikam"}}),
+        ),
     ] {
         tickets
             .create(&PostParams::default(), &t)
@@ -1476,7 +1482,11 @@ async fn a_namespace_taken_by_another_workspace_grants_the_intruder_nothing() {
     let before = held(&admin, &holder, &ns).await;
     eprintln!("before: {before:#?}");
     assert!(before.bindings.contains_key("support-operator.members"));
-    assert!(before.bindings.contains_key("support-operator.partner.fabrikam"));
+    assert!(
+        before
+            .bindings
+            .contains_key("support-operator.partner.fabrikam")
+    );
 
     let intruder = json!({"admins": [{"kind": "User", "name": mallory}], "members": [{"kind": "User", "name": mallory}]});
     // An intruder that sorts after the holder, then one that sorts before
@@ -1537,7 +1547,10 @@ async fn a_namespace_taken_by_another_workspace_grants_the_intruder_nothing() {
     }
     tokio::time::sleep(Duration::from_secs(6)).await;
     let after = held(&admin, &holder, &ns).await;
-    assert_eq!(after, before, "nothing of the holder's changed after the intruders left");
+    assert_eq!(
+        after, before,
+        "nothing of the holder's changed after the intruders left"
+    );
     workspace_ready(cp, &holder).await;
     eprintln!(
         "holder {holder} kept its status, {} RoleBindings, its slice, {} tickets and {} Events through two takeover attempts",
