@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use jiff::tz::TimeZone;
 
 use crate::api::common::primary_language;
-use crate::api::quantity::{After, Percent, parse_duration};
+use crate::api::quantity::{After, Percent, parse_duration, parse_target};
 use crate::api::sla_policy::CalendarDef;
 use crate::api::support_tier::EscalationLevel;
 use crate::api::ticket::Investigation;
@@ -59,35 +59,38 @@ pub struct PolicyCalendar {
     spec: CalendarSpec,
     pub compiled: Arc<Calendar>,
     /// The `default` calendar again in the zones tickets asked for.
-    in_zones: Mutex<HashMap<String, Arc<Calendar>>>,
+    in_zones: Mutex<HashMap<String, (String, Arc<Calendar>)>>,
 }
 
 impl PolicyCalendar {
     /// This calendar in another zone (rule 5: a ticket's `timeZone` moves
-    /// `default`'s windows and holidays into its local time).
-    pub fn in_zone(&self, zone_name: &str) -> Result<Arc<Calendar>, String> {
+    /// `default`'s windows and holidays into its local time), with the
+    /// zone's canonical name.
+    pub fn in_zone(&self, zone_name: &str) -> Result<(String, Arc<Calendar>), String> {
         if zone_name == self.zone_name {
-            return Ok(self.compiled.clone());
+            return Ok((self.zone_name.clone(), self.compiled.clone()));
         }
-        if let Some(cal) = self
+        if let Some(found) = self
             .in_zones
             .lock()
             .ok()
             .and_then(|m| m.get(zone_name).cloned())
         {
-            return Ok(cal);
+            return Ok(found);
         }
         let zone =
             TimeZone::get(zone_name).map_err(|_| format!("unknown time zone {zone_name:?}"))?;
+        let canonical = canonical_zone(&zone, zone_name);
         let spec = CalendarSpec {
             zone,
             ..self.spec.clone()
         };
         let cal = Arc::new(Calendar::new(&spec).map_err(|e| e.to_string())?);
+        let found = (canonical, cal);
         if let Ok(mut m) = self.in_zones.lock() {
-            m.insert(zone_name.to_string(), cal.clone());
+            m.insert(zone_name.to_string(), found.clone());
         }
-        Ok(cal)
+        Ok(found)
     }
 }
 
@@ -149,7 +152,7 @@ impl Policy {
                     format!("severity {:?} is listed twice", s.name),
                 ));
             }
-            let target = parse_duration(&s.initial_response).map_err(|e| {
+            let target = parse_target(&s.initial_response).map_err(|e| {
                 problem(
                     "InvalidDuration",
                     format!("spec.severities[{i}].initialResponse"),
@@ -159,7 +162,7 @@ impl Policy {
             let resolution = s
                 .resolution
                 .as_deref()
-                .map(parse_duration)
+                .map(parse_target)
                 .transpose()
                 .map_err(|e| {
                     problem(
@@ -279,13 +282,19 @@ fn compile_calendars(spec: &SlaPolicySpec) -> Result<Vec<PolicyCalendar>, Proble
             .map_err(|e| invalid(format!("spec.calendars[{i}].hours"), e.to_string()))?;
         out.push(PolicyCalendar {
             name: def.name.clone(),
-            zone_name: def.time_zone.clone(),
+            zone_name: canonical_zone(&spec_for.zone, &def.time_zone),
             spec: spec_for,
             compiled: Arc::new(compiled),
             in_zones: Mutex::new(HashMap::new()),
         });
     }
     Ok(out)
+}
+
+/// A zone's name as the time zone database spells it (`europe/WARSAW` is
+/// found, case-insensitively, and published as `Europe/Warsaw`), else as given.
+pub fn canonical_zone(zone: &TimeZone, typed: &str) -> String {
+    zone.iana_name().unwrap_or(typed).to_string()
 }
 
 fn calendar_spec(i: usize, def: &CalendarDef) -> Result<CalendarSpec, Problem> {
@@ -427,6 +436,11 @@ impl<'a, T> Lookup<'a, T> {
     }
 }
 
+/// Namespace name → the value of its `supportpolicy.dev/workspace` label:
+/// plain data the controllers copy from their Namespace cache (offline
+/// there are none), so that this module needs no client.
+pub type NamespaceLabels = BTreeMap<String, String>;
+
 /// Everything tickets are judged against: one consistent snapshot.
 #[derive(Debug, Default)]
 pub struct Catalog {
@@ -435,8 +449,41 @@ pub struct Catalog {
     pub workspaces: BTreeMap<String, Arc<Workspace>>,
     /// Publishers by name, for rule 1's redirect and routing's contacts.
     pub publishers: BTreeMap<String, Arc<Publisher>>,
-    /// namespace → the workspace that holds it (first by name).
+    /// namespace → the workspace that holds it (rule 1, [`holder`]).
     by_namespace: BTreeMap<String, String>,
+}
+
+/// Rule 1: which of the workspaces claiming `namespace` holds it. The
+/// namespace's label decides when it names one of them: the operator labels
+/// the namespaces it creates or adopts, so once a workspace holds a
+/// namespace a newcomer cannot take it (nor its tickets, nor its slice),
+/// whatever its name or its creationTimestamp says. Where no label decides
+/// (offline, a namespace not made yet, a label naming a workspace that is
+/// gone), the earliest creationTimestamp wins — one without ranks after
+/// those with one, as manifests never carry it — then the first by name.
+pub fn holder<'a>(
+    namespace: &str,
+    claimants: impl IntoIterator<Item = &'a Workspace>,
+    labels: &NamespaceLabels,
+) -> Option<&'a Workspace> {
+    let claimants: Vec<&Workspace> = claimants
+        .into_iter()
+        .filter(|w| w.spec.namespace == namespace)
+        .collect();
+    if let Some(label) = labels.get(namespace)
+        && let Some(named) = claimants
+            .iter()
+            .find(|w| w.metadata.name.as_deref() == Some(label.as_str()))
+    {
+        return Some(*named);
+    }
+    claimants.into_iter().min_by(|a, b| {
+        let created = |w: &Workspace| w.metadata.creation_timestamp.as_ref().map(|t| t.0);
+        let rank = |w: &Workspace| (created(w).is_none(), created(w));
+        rank(a)
+            .cmp(&rank(b))
+            .then_with(|| a.metadata.name.cmp(&b.metadata.name))
+    })
 }
 
 impl Catalog {
@@ -444,11 +491,23 @@ impl Catalog {
         Self::from_objects(policies, tiers, workspaces.iter().cloned().map(Arc::new))
     }
 
-    /// Builds from any collection of objects, e.g. a controller's caches.
+    /// Builds from any collection of objects, e.g. a controller's caches,
+    /// with no namespace labels (as offline).
     pub fn from_objects<'a>(
         policies: impl IntoIterator<Item = &'a SlaPolicy>,
         tiers: impl IntoIterator<Item = &'a SupportTier>,
         workspaces: impl IntoIterator<Item = Arc<Workspace>>,
+    ) -> Self {
+        Self::with_namespace_labels(policies, tiers, workspaces, &NamespaceLabels::new())
+    }
+
+    /// Builds from objects and the namespaces' `supportpolicy.dev/workspace`
+    /// labels, which decide who holds a namespace claimed twice (rule 1).
+    pub fn with_namespace_labels<'a>(
+        policies: impl IntoIterator<Item = &'a SlaPolicy>,
+        tiers: impl IntoIterator<Item = &'a SupportTier>,
+        workspaces: impl IntoIterator<Item = Arc<Workspace>>,
+        labels: &NamespaceLabels,
     ) -> Self {
         let mut catalog = Catalog::default();
         for p in policies {
@@ -465,13 +524,21 @@ impl Catalog {
             let name = w.metadata.name.clone().unwrap_or_default();
             catalog.workspaces.insert(name, w);
         }
-        // BTreeMap iterates by name, so the first claimant of a namespace wins.
-        for (name, w) in &catalog.workspaces {
-            catalog
-                .by_namespace
-                .entry(w.spec.namespace.clone())
-                .or_insert_with(|| name.clone());
+        let mut claims: BTreeMap<&str, Vec<&Workspace>> = BTreeMap::new();
+        for w in catalog.workspaces.values() {
+            claims.entry(&w.spec.namespace).or_default().push(w);
         }
+        let by_namespace = claims
+            .into_iter()
+            .filter_map(|(ns, claimants)| {
+                let held = holder(ns, claimants, labels)?;
+                Some((
+                    ns.to_string(),
+                    held.metadata.name.clone().unwrap_or_default(),
+                ))
+            })
+            .collect();
+        catalog.by_namespace = by_namespace;
         catalog
     }
 
@@ -537,5 +604,90 @@ impl Catalog {
     pub fn namespace_taken_by(&self, workspace: &Workspace) -> Option<&str> {
         let owner = self.by_namespace.get(&workspace.spec.namespace)?;
         (Some(owner) != workspace.metadata.name.as_ref()).then_some(owner.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+    fn ws(name: &str, namespace: &str, created: Option<&str>) -> Workspace {
+        let mut w: Workspace = serde_json::from_value(serde_json::json!({
+            "apiVersion": "supportpolicy.dev/v1alpha1", "kind": "Workspace",
+            "metadata": {"name": name},
+            "spec": {"namespace": namespace, "tier": "t"},
+        }))
+        .expect("a workspace");
+        w.metadata.creation_timestamp = created.map(|t| Time(t.parse().expect("an instant")));
+        w
+    }
+
+    fn holder_of(workspaces: &[Workspace], labels: &[(&str, &str)]) -> Option<String> {
+        let labels: NamespaceLabels = labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let catalog = Catalog::with_namespace_labels(
+            &[] as &[crate::api::SlaPolicy],
+            &[] as &[crate::api::SupportTier],
+            workspaces.iter().cloned().map(Arc::new),
+            &labels,
+        );
+        catalog
+            .workspace_for_namespace("shared")
+            .and_then(|w| w.metadata.name.clone())
+    }
+
+    /// Rule 1: the label decides; then creation time (none ranks last); then name.
+    #[test]
+    fn a_namespace_is_held_by_its_label_then_the_oldest_then_the_first_by_name() {
+        let old = ws("zeta", "shared", Some("2026-01-01T00:00:00Z"));
+        let new = ws("alpha", "shared", Some("2026-06-01T00:00:00Z"));
+        let offline = ws("aaa", "shared", None);
+        // A newcomer that sorts first does not take the namespace.
+        assert_eq!(
+            holder_of(&[old.clone(), new.clone()], &[]).as_deref(),
+            Some("zeta")
+        );
+        // Nor one without a creation time (offline it ranks after).
+        assert_eq!(
+            holder_of(&[old.clone(), new.clone(), offline.clone()], &[]).as_deref(),
+            Some("zeta")
+        );
+        // The label decides over creation time...
+        assert_eq!(
+            holder_of(&[old.clone(), new.clone()], &[("shared", "alpha")]).as_deref(),
+            Some("alpha")
+        );
+        // ... unless it names no claimant.
+        assert_eq!(
+            holder_of(&[old.clone(), new.clone()], &[("shared", "gone")]).as_deref(),
+            Some("zeta")
+        );
+        // Equal or no creation times: first by name.
+        let same = ws("beta", "shared", Some("2026-01-01T00:00:00Z"));
+        assert_eq!(
+            holder_of(&[old.clone(), same], &[]).as_deref(),
+            Some("beta")
+        );
+        assert_eq!(
+            holder_of(&[offline, ws("bbb", "shared", None)], &[]).as_deref(),
+            Some("aaa")
+        );
+        // The other one is told who holds it.
+        let catalog = Catalog::from_objects(
+            &[] as &[crate::api::SlaPolicy],
+            &[] as &[crate::api::SupportTier],
+            [old.clone(), new.clone()].map(Arc::new),
+        );
+        assert_eq!(catalog.namespace_taken_by(&new), Some("zeta"));
+        assert_eq!(catalog.namespace_taken_by(&old), None);
+    }
+
+    #[test]
+    fn zone_names_are_published_as_the_database_spells_them() {
+        let zone = TimeZone::get("europe/WARSAW").expect("found case-insensitively");
+        assert_eq!(canonical_zone(&zone, "europe/WARSAW"), "Europe/Warsaw");
     }
 }

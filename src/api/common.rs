@@ -89,12 +89,207 @@ pub const NAME_RE: &str = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$";
 /// CEL: a namespace name (DNS label).
 pub const NAMESPACE_RE: &str = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 
-/// Instants the operator can compute with: RFC 3339, at most nine
-/// fractional digits, a year before 9999. The API server's `date-time`
-/// accepts more (`9999-12-31T23:59:59Z`, twelve fractional digits), and one
-/// such object would make every list of its kind fail to decode in the
-/// operator, stalling all tickets: it is refused at the door instead.
-pub const INSTANT_PATTERN: &str = r"^([0-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})$";
+/// Instants a spec may hold: exactly what both the API server and jiff (the
+/// operator's time library) read, and the operator can compute with.
+///
+/// * `T` and `Z` upper-case: the API server's `date-time` format check
+///   lower-cases the text before looking, but CEL (the `openedAt is
+///   immutable` and pause rules) parses with Go's `time.Parse`, which does
+///   not; a lower-case `t` was stored and then every status write and edit
+///   of the object failed inside CEL ("Invalid date-time formatted string").
+/// * An offset within ±23:59: the format check takes any two digits, jiff
+///   reads up to ±25:59, Go's RFC 3339 parser refuses 24 and above.
+/// * At most nine fractional digits (jiff's nanoseconds) and a year before
+///   9999 (an offset can push a 9999 instant past jiff's last one): one
+///   such object would make every list of its kind fail to decode in the
+///   operator, stalling all tickets.
+///
+/// Month, day and clock are bounded here too; a day the month lacks (30
+/// February) is left to the `date-time` format, which refuses it, as jiff does.
+pub const INSTANT_PATTERN: &str = r"^([0-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$";
+
+/// What a person reads when an instant is refused (offline; the API server
+/// names the field and quotes [`INSTANT_PATTERN`]).
+pub const INSTANT_HELP: &str = "write an RFC 3339 time such as 2026-11-23T08:00:00Z: upper-case T and Z, an offset such as +01:00 within ±23:59, at most nine fractional digits, a year before 9999";
+
+/// Whether `text` matches [`INSTANT_PATTERN`] (by hand: no regex engine in
+/// the binary), and jiff reads it.
+pub fn is_spec_instant(text: &str) -> bool {
+    let b = text.as_bytes();
+    let num = |at: usize, len: usize| -> Option<u32> {
+        let digits = b.get(at..at + len)?;
+        digits
+            .iter()
+            .all(u8::is_ascii_digit)
+            .then(|| digits.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+    };
+    let is = |at: usize, c: u8| b.get(at) == Some(&c);
+    let in_range = |v: Option<u32>, lo: u32, hi: u32| v.is_some_and(|v| (lo..=hi).contains(&v));
+    let shape = in_range(num(0, 4), 0, 9998)
+        && is(4, b'-')
+        && in_range(num(5, 2), 1, 12)
+        && is(7, b'-')
+        && in_range(num(8, 2), 1, 31)
+        && is(10, b'T')
+        && in_range(num(11, 2), 0, 23)
+        && is(13, b':')
+        && in_range(num(14, 2), 0, 59)
+        && is(16, b':')
+        && in_range(num(17, 2), 0, 59);
+    if !shape {
+        return false;
+    }
+    let mut at = 19;
+    if is(at, b'.') {
+        let digits = b[at + 1..]
+            .iter()
+            .take_while(|d| d.is_ascii_digit())
+            .count();
+        if !(1..=9).contains(&digits) {
+            return false;
+        }
+        at += 1 + digits;
+    }
+    let zone = match b.get(at) {
+        Some(b'Z') => at + 1 == b.len(),
+        Some(b'+' | b'-') => {
+            at + 6 == b.len()
+                && in_range(num(at + 1, 2), 0, 23)
+                && is(at + 3, b':')
+                && in_range(num(at + 4, 2), 0, 59)
+        }
+        _ => false,
+    };
+    zone && text.parse::<jiff::Timestamp>().is_ok()
+}
+
+/// Reading spec instants strictly, offline only.
+///
+/// `evaluate` must refuse what the API server refuses, so while manifests
+/// are read ([`strictly`]) a spec instant outside [`INSTANT_PATTERN`] is an
+/// error that names its field. Objects from the cluster are read leniently:
+/// one stored before the pattern was this tight must not make every list of
+/// its kind fail to decode.
+pub mod instant {
+    use std::cell::Cell;
+
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    thread_local! {
+        static STRICT: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Runs `f` with spec instants read strictly on this thread.
+    pub fn strictly<R>(f: impl FnOnce() -> R) -> R {
+        struct Reset(bool);
+        impl Drop for Reset {
+            fn drop(&mut self) {
+                STRICT.with(|s| s.set(self.0));
+            }
+        }
+        let _reset = Reset(STRICT.with(|s| s.replace(true)));
+        f()
+    }
+
+    fn parse<E: Error>(text: &str) -> Result<Time, E> {
+        if STRICT.with(Cell::get) && !super::is_spec_instant(text) {
+            return Err(E::custom(format_args!(
+                "{text:?} is refused by the API server: {}",
+                super::INSTANT_HELP
+            )));
+        }
+        text.parse::<jiff::Timestamp>()
+            .map(Time)
+            .map_err(|e| E::custom(format_args!("{text:?} is not a time: {e}")))
+    }
+
+    /// `#[serde(deserialize_with = "...")]` for a required spec instant.
+    pub fn required<'de, D: Deserializer<'de>>(d: D) -> Result<Time, D::Error> {
+        let text = String::deserialize(d)?;
+        parse(&text)
+    }
+
+    /// `#[serde(default, deserialize_with = "...")]` for an optional one.
+    pub fn optional<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Time>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|text| parse(&text))
+            .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_instants_are_what_the_api_server_and_jiff_both_read() {
+        for good in [
+            "2026-11-23T08:00:00Z",
+            "2026-11-23T08:00:00.5Z",
+            "2026-11-23T08:00:00.123456789Z",
+            "2026-11-23T08:00:00+23:59",
+            "2026-11-23T08:00:00-23:59",
+            "2026-11-23T08:00:00+00:00",
+            "2024-02-29T00:00:00Z",
+            "0001-01-01T00:00:00Z",
+            "9998-12-31T23:59:59Z",
+        ] {
+            assert!(is_spec_instant(good), "{good}");
+        }
+        for bad in [
+            "2026-11-23t08:00:00z",
+            "2026-11-23t08:00:00Z",
+            "2026-11-23T08:00:00z",
+            "2026-11-23T08:00:00+25:00",
+            "2026-11-23T08:00:00+24:00",
+            "2026-11-23T08:00:00+01:60",
+            "2026-11-23T08:00:00+0100",
+            "2026-11-23T08:00:00+01",
+            "2026-11-23T08:00:00",
+            "2026-11-23 08:00:00Z",
+            "2026-11-23T24:00:00Z",
+            "2026-11-23T08:60:00Z",
+            "2026-11-23T08:00:60Z",
+            "2026-11-23T08:00:00.Z",
+            "2026-11-23T08:00:00.1234567891Z",
+            "2026-02-30T08:00:00Z",
+            "2026-13-01T08:00:00Z",
+            "2026-00-01T08:00:00Z",
+            "9999-01-01T00:00:00Z",
+            "+002026-11-23T08:00:00Z",
+            "2026-11-23T08:00:00Z[Europe/Warsaw]",
+            "2026-11-23T08:00:00Z ",
+            "2026-11-23T08:00Z",
+            "",
+        ] {
+            assert!(!is_spec_instant(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn spec_instants_are_read_strictly_only_when_asked() {
+        #[derive(serde::Deserialize)]
+        struct At {
+            #[serde(default, deserialize_with = "instant::optional")]
+            at: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>,
+        }
+        let lower = r#"{"at": "2026-11-23t08:00:00z"}"#;
+        let lenient: At = serde_json::from_str(lower).expect("the cluster's objects are read");
+        assert_eq!(
+            lenient.at.map(|t| t.0.to_string()).as_deref(),
+            Some("2026-11-23T08:00:00Z")
+        );
+        let err = instant::strictly(|| serde_json::from_str::<At>(lower))
+            .err()
+            .expect("manifests are not");
+        assert!(err.to_string().contains("upper-case T and Z"), "{err}");
+        let ok: At = instant::strictly(|| serde_json::from_str(r#"{"at": null}"#)).expect("null");
+        assert!(ok.at.is_none());
+        // The flag is reset afterwards.
+        assert!(serde_json::from_str::<At>(lower).is_ok());
+    }
+}
 
 /// Where a customer reaches whoever supports them instead of this desk: a
 /// Publisher for its marketplace products, a partner for its trial

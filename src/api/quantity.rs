@@ -22,6 +22,8 @@ pub enum QuantityError {
     Duration(String),
     #[error("{0:?} is longer than {max} hours", max = MAX_DURATION_SECONDS / 3600)]
     DurationTooLong(String),
+    #[error("{0:?} is not a whole number of seconds: a target is kept to the second")]
+    SubSecond(String),
     #[error("{0:?} is not a percentage from 0% to 100%")]
     Percent(String),
     #[error(
@@ -36,6 +38,22 @@ pub const MAX_DURATION_SECONDS: i64 = 10 * 366 * 86_400;
 /// Parses a Go-style duration into whole seconds (fractions of a second are
 /// dropped). `0s` is allowed; the caller decides whether zero makes sense.
 pub fn parse_duration(text: &str) -> Result<i64, QuantityError> {
+    parse_nanos(text).map(|(seconds, _)| seconds)
+}
+
+/// A response (or resolution) target: a duration of whole seconds. Deadlines
+/// are kept to the second, so `500ms` would silently be a zero target, due
+/// the instant the ticket opens; `1500ms` would be one second. Both are
+/// refused, here and by the CRD's CEL rule.
+pub fn parse_target(text: &str) -> Result<i64, QuantityError> {
+    match parse_nanos(text)? {
+        (seconds, 0) => Ok(seconds),
+        _ => Err(QuantityError::SubSecond(text.to_string())),
+    }
+}
+
+/// Whole seconds and the nanoseconds left over.
+fn parse_nanos(text: &str) -> Result<(i64, i64), QuantityError> {
     let err = || QuantityError::Duration(text.to_string());
     if text.is_empty() || text.len() > 64 {
         return Err(err());
@@ -84,7 +102,7 @@ pub fn parse_duration(text: &str) -> Result<i64, QuantityError> {
     if seconds > i128::from(MAX_DURATION_SECONDS) {
         return Err(QuantityError::DurationTooLong(text.to_string()));
     }
-    Ok(seconds as i64)
+    Ok((seconds as i64, (total % 1_000_000_000) as i64))
 }
 
 /// A percentage as an exact fraction `numerator / denominator` of 1.
@@ -187,6 +205,30 @@ mod tests {
         }
         assert!(matches!(
             parse_duration("999999h"),
+            Err(QuantityError::DurationTooLong(_))
+        ));
+    }
+
+    #[test]
+    fn targets_are_whole_seconds() {
+        for (text, seconds) in [
+            ("1h", 3600),
+            ("1.5h", 5400),
+            ("1000ms", 1),
+            ("0s", 0),
+            ("0.1m", 6),
+        ] {
+            assert_eq!(parse_target(text), Ok(seconds), "{text}");
+        }
+        for sub in ["500ms", "1500ms", "1µs", "0.5s", "1h0.25s", "0.001m"] {
+            assert!(
+                matches!(parse_target(sub), Err(QuantityError::SubSecond(_))),
+                "{sub}: {:?}",
+                parse_target(sub)
+            );
+        }
+        assert!(matches!(
+            parse_target("999999h"),
             Err(QuantityError::DurationTooLong(_))
         ));
     }

@@ -92,7 +92,14 @@ pub struct SeverityLevel {
     pub name: String,
     /// Initial-response target, a Go-style duration such as 1h or 90m.
     #[schemars(length(max = 64))]
-    #[x_kube(validation = Rule::new("self.matches('^([0-9]+(\\\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$')").message("initialResponse must be a duration such as 1h, 90m or 1h30m"))]
+    #[x_kube(
+        validation = Rule::new("self.matches('^([0-9]+(\\\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$')").message("initialResponse must be a duration such as 1h, 90m or 1h30m"),
+        // Deadlines are kept to the second: `500ms` would be a zero target.
+        // Checked where Go's duration() cannot overflow (at most six parts of
+        // at most five digits) and to the millisecond (CEL's finest getter);
+        // the rest is refused by the operator (catalog: parse_target).
+        validation = Rule::new("!self.matches('^([0-9]{1,5}(\\\\.[0-9]+)?(ns|us|µs|ms|s|m|h)){1,6}$') || duration(self).getMilliseconds() == duration(self).getSeconds() * 1000").message("initialResponse must be a whole number of seconds, such as 30s, 90m or 1.5h: deadlines are kept to the second")
+    )]
     pub initial_response: String,
     /// Resolution target on the same clock as the response (optional), a duration such as 40h.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -97,11 +97,19 @@ pub struct TicketSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_stage: Option<ProductStage>,
     /// Clock start; creationTimestamp if absent (imports, migrations).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::instant::optional"
+    )]
     #[schemars(pattern(super::common::INSTANT_PATTERN))]
     pub opened_at: Option<Time>,
     /// Set by the help desk when it first responds: stops the response clock.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::instant::optional"
+    )]
     #[schemars(pattern(super::common::INSTANT_PATTERN))]
     pub first_response_at: Option<Time>,
     /// Clock stopped, e.g. awaiting the customer.
@@ -129,7 +137,11 @@ pub struct TicketSpec {
     #[x_kube(validation = Rule::new("self.matches('^([0-9]+(\\\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$')").message("effort must be a duration such as 45m or 3h30m"))]
     pub effort: Option<String>,
     /// Set when the ticket is resolved: its clocks end there.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::instant::optional"
+    )]
     #[schemars(pattern(super::common::INSTANT_PATTERN))]
     pub resolved_at: Option<Time>,
 }
@@ -176,9 +188,14 @@ pub enum ProductStage {
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("!has(self.to) || self.to > self.from").message("a pause's to must be after its from"))]
 pub struct Pause {
+    #[serde(deserialize_with = "super::common::instant::required")]
     #[schemars(pattern(super::common::INSTANT_PATTERN))]
     pub from: Time,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::instant::optional"
+    )]
     #[schemars(pattern(super::common::INSTANT_PATTERN))]
     pub to: Option<Time>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -198,6 +215,7 @@ pub struct OnBehalfOf {
 pub struct ReopenOf {
     #[schemars(length(min = 1, max = 253))]
     pub name: String,
+    #[serde(deserialize_with = "super::common::instant::required")]
     #[schemars(pattern(super::common::INSTANT_PATTERN))]
     pub closed_at: Time,
     #[serde(default)]

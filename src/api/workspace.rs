@@ -87,7 +87,11 @@ pub struct DelegatedAdmin {
     #[schemars(length(max = 20))]
     pub roles: Vec<String>,
     /// Absent: never expires.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::common::instant::optional"
+    )]
     #[schemars(pattern(super::common::INSTANT_PATTERN))]
     pub expires_at: Option<Time>,
     /// Where trial customers this partner supports are sent (rule 1), and routing lists.

@@ -18,7 +18,10 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use futures::StreamExt;
+use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::api::rbac::v1::RoleBinding;
 use kube::api::Api;
+use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{Config as ControllerConfig, Controller};
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::{WatchStreamExt, watcher};
@@ -141,6 +144,16 @@ async fn controllers(
             Kind::Publisher,
             |_| None,
         )),
+        tokio::spawn(world::watch_namespaces(
+            Api::<PartialObjectMeta<Namespace>>::all(client.clone()),
+            writers.namespaces,
+            world.clone(),
+        )),
+        tokio::spawn(world::watch_bindings(
+            Api::<RoleBinding>::all(client.clone()),
+            writers.bindings,
+            world.clone(),
+        )),
     ];
     // No ticket is judged against a half-loaded world.
     let ready = async {
@@ -148,12 +161,18 @@ async fn controllers(
         let _ = world.tiers.wait_until_ready().await;
         let _ = world.workspaces.wait_until_ready().await;
         let _ = world.publishers.wait_until_ready().await;
+        // Who holds a namespace is read from its label (rule 1), and the
+        // workspace controller reads namespaces and bindings from these.
+        let _ = world.namespaces.wait_until_ready().await;
+        let _ = world.bindings.wait_until_ready().await;
     };
     tokio::select! {
         _ = ready => {}
         _ = shutdown.clone().wait() => return Ok(()),
     }
-    tracing::info!("caches of policies, tiers, workspaces and publishers are synced");
+    tracing::info!(
+        "caches of policies, tiers, workspaces, publishers, namespaces and role bindings are synced"
+    );
 
     // Tickets: one watch feeds the cache, the index and the controller.
     let (ticket_store, ticket_writer) = kube::runtime::reflector::store::<Ticket>();

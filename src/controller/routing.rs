@@ -37,8 +37,8 @@ use tokio::task::JoinSet;
 use super::context::{Context, Shutdown, WatchBackoff, backoff_delay};
 use super::status;
 use super::workspace::WORKSPACE_LABEL;
-use crate::api::condition::condition;
 use crate::api::Workspace;
+use crate::api::condition::condition;
 use crate::catalog::Catalog;
 use crate::routing::{self, MANAGED_BY, POLICY_CONFIGMAP, ROUTES_KEY, ROUTING_CONFIGMAP};
 

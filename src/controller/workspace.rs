@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::api::rbac::v1::{RoleBinding, RoleRef, Subject as RbacSubject};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
@@ -44,29 +44,13 @@ pub async fn controller(
     triggers: UnboundedReceiver<ObjectRef<Workspace>>,
     shutdown: Shutdown,
 ) {
-    let selector = format!("{}={}", MANAGED_BY.0, MANAGED_BY.1);
-    let by_label = |meta: &ObjectMeta| {
-        meta.labels
-            .as_ref()
-            .and_then(|l| l.get(WORKSPACE_LABEL))
-            .map(|name| ObjectRef::<Workspace>::new(name))
-    };
+    // Namespaces and RoleBindings wake workspaces through the world's
+    // caches (world::watch_namespaces, world::watch_bindings): labelling an
+    // existing namespace for a workspace is how a person lets it be adopted,
+    // and deleting a managed binding must put it back.
     let idle = futures::stream::pending::<Result<Workspace, watcher::Error>>();
     Controller::for_stream(idle, ctx.world.workspaces.clone())
         .reconcile_on(triggers)
-        // Namespaces by the workspace label alone, not the managed-by one:
-        // labelling an existing namespace for a workspace is how a person
-        // lets it be adopted, and that must wake the refused workspace.
-        .watches(
-            Api::<Namespace>::all(ctx.client.clone()),
-            watcher::Config::default().labels(WORKSPACE_LABEL),
-            move |ns| by_label(&ns.metadata),
-        )
-        .watches(
-            Api::<RoleBinding>::all(ctx.client.clone()),
-            watcher::Config::default().labels(&selector),
-            move |rb| by_label(&rb.metadata),
-        )
         .graceful_shutdown_on(shutdown.wait())
         .run(reconcile, error_policy(CONTROLLER), ctx.clone())
         .for_each(|result| errors::settle(ctx.clone(), CONTROLLER, result))
@@ -205,19 +189,22 @@ fn labels(ws: &Workspace) -> BTreeMap<String, String> {
 }
 
 /// Creates the namespace if missing; a problem when it exists and is not ours.
+/// Reads the namespace cache: a workspace reconciled for its ticket counts
+/// costs no request while its namespace stands.
 async fn ensure_namespace(ws: &Workspace, ctx: &Context) -> Result<Option<String>, Error> {
-    let api = Api::<Namespace>::all(ctx.client.clone());
     let name = &ws.spec.namespace;
-    if let Some(existing) = api.get_opt(name).await? {
-        let label = existing.labels().get(WORKSPACE_LABEL);
-        if label != Some(&ws.name_any()) {
-            return Ok(Some(format!(
+    let not_ours = |label: Option<&String>| {
+        (label != Some(&ws.name_any())).then(|| {
+            format!(
                 "namespace {name:?} exists and is not managed for this workspace; label it {WORKSPACE_LABEL}={} to adopt it",
                 ws.name_any()
-            )));
-        }
-        return Ok(None);
+            )
+        })
+    };
+    if let Some(existing) = ctx.world.namespaces.get(&ObjectRef::new(name)) {
+        return Ok(not_ours(existing.labels().get(WORKSPACE_LABEL)));
     }
+    let api = Api::<Namespace>::all(ctx.client.clone());
     let ns = Namespace {
         metadata: ObjectMeta {
             name: Some(name.clone()),
@@ -232,7 +219,12 @@ async fn ensure_namespace(ws: &Workspace, ctx: &Context) -> Result<Option<String
             ctx.metrics.wrote(CONTROLLER);
             Ok(None)
         }
-        Err(kube::Error::Api(e)) if e.code == 409 => Ok(None),
+        // Made a moment ago, by us or by someone else: the cache has not
+        // caught up, so look once at the one that exists.
+        Err(kube::Error::Api(e)) if e.code == 409 => match api.get_opt(name).await? {
+            Some(existing) => Ok(not_ours(existing.labels().get(WORKSPACE_LABEL))),
+            None => Ok(None),
+        },
         Err(e) => Err(e.into()),
     }
 }
@@ -324,11 +316,22 @@ async fn bind(ws: &Workspace, ctx: &Context, now: Timestamp) -> Result<Verdict, 
     }
     desired.retain(|_, (_, subjects)| !subjects.is_empty());
 
+    // Bindings are read from the cache of the ones the operator made: a
+    // stale entry costs at most one idempotent write or a 404 on delete.
     let api = Api::<RoleBinding>::namespaced(ctx.client.clone(), &spec.namespace);
-    let selector = format!("{WORKSPACE_LABEL}={}", ws.name_any());
-    let existing = api.list(&ListParams::default().labels(&selector)).await?;
-    for rb in existing.items {
-        let name = rb.name_any();
+    let ours = ws.name_any();
+    let existing: Vec<String> = ctx
+        .world
+        .bindings
+        .state()
+        .iter()
+        .filter(|rb| {
+            rb.namespace().as_deref() == Some(spec.namespace.as_str())
+                && rb.labels().get(WORKSPACE_LABEL) == Some(&ours)
+        })
+        .map(|rb| rb.name_any())
+        .collect();
+    for name in existing {
         if !desired.contains_key(&name) {
             match api.delete(&name, &DeleteParams::default()).await {
                 Ok(_) => ctx.metrics.wrote(CONTROLLER),
@@ -366,7 +369,10 @@ async fn bind(ws: &Workspace, ctx: &Context, now: Timestamp) -> Result<Verdict, 
                     .collect(),
             ),
         };
-        let current = api.get_opt(name).await?;
+        let current = ctx
+            .world
+            .bindings
+            .get(&ObjectRef::new(name).within(&spec.namespace));
         let same = current
             .as_ref()
             .is_some_and(|c| c.role_ref == rb.role_ref && c.subjects == rb.subjects);

@@ -17,8 +17,13 @@ use kube::ResourceExt;
 use kube::runtime::reflector::{ObjectRef, Store, store::Writer};
 use tokio::sync::Notify;
 
+use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::api::rbac::v1::RoleBinding;
+use kube::core::PartialObjectMeta;
+
+use super::workspace::WORKSPACE_LABEL;
 use crate::api::{Phase, Publisher, SlaPolicy, SupportTier, Ticket, Workspace};
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, NamespaceLabels};
 
 /// A ticket's key: (namespace, name).
 pub type TicketKey = (String, String);
@@ -138,6 +143,8 @@ pub struct Writers {
     pub tiers: Writer<SupportTier>,
     pub workspaces: Writer<Workspace>,
     pub publishers: Writer<Publisher>,
+    pub namespaces: Writer<PartialObjectMeta<Namespace>>,
+    pub bindings: Writer<RoleBinding>,
 }
 
 pub struct World {
@@ -145,6 +152,14 @@ pub struct World {
     pub tiers: Store<SupportTier>,
     pub workspaces: Store<Workspace>,
     pub publishers: Store<Publisher>,
+    /// Every namespace, metadata only (labels and ownerReferences): who
+    /// holds a namespace (its workspace label, rule 1) and whether it exists
+    /// are read here, not from the API server, so a burst of tickets moving
+    /// workspace counts costs no namespace reads.
+    pub namespaces: Store<PartialObjectMeta<Namespace>>,
+    /// The RoleBindings the operator made (label `app.kubernetes.io/managed-by`),
+    /// for the same reason.
+    pub bindings: Store<RoleBinding>,
     pub index: RwLock<TicketIndex>,
     pub triggers: Triggers,
     version: AtomicU64,
@@ -158,6 +173,9 @@ pub struct World {
     generations: Mutex<HashMap<String, Seen>>,
     /// Workspaces whose counts moved and whose reconcile is already coming.
     counts_pending: Arc<Mutex<std::collections::HashSet<String>>>,
+    /// The workspace label of each labelled namespace as last seen: a
+    /// namespace event changes the catalog only when this changes.
+    namespace_labels: Mutex<NamespaceLabels>,
 }
 
 /// At most one count-driven reconcile per workspace in this time: a burst
@@ -197,6 +215,8 @@ impl World {
         let (tiers, tw) = kube::runtime::reflector::store();
         let (workspaces, ww) = kube::runtime::reflector::store();
         let (publishers, pubw) = kube::runtime::reflector::store();
+        let (namespaces, nw) = kube::runtime::reflector::store();
+        let (bindings, bw) = kube::runtime::reflector::store();
         let (t_tx, t_rx) = unbounded();
         let (w_tx, w_rx) = unbounded();
         let (p_tx, p_rx) = unbounded();
@@ -207,6 +227,8 @@ impl World {
             tiers,
             workspaces,
             publishers,
+            namespaces,
+            bindings,
             index: RwLock::new(TicketIndex::default()),
             triggers: Triggers {
                 tickets: t_tx,
@@ -222,6 +244,7 @@ impl World {
             counts_pending: Arc::default(),
             workspace_deleted: Notify::new(),
             routing: Mutex::new(HashMap::new()),
+            namespace_labels: Mutex::new(NamespaceLabels::new()),
         };
         (
             Arc::new(world),
@@ -230,6 +253,8 @@ impl World {
                 tiers: tw,
                 workspaces: ww,
                 publishers: pubw,
+                namespaces: nw,
+                bindings: bw,
             },
             Receivers {
                 tickets: t_rx,
@@ -256,10 +281,15 @@ impl World {
     fn build_catalog(&self) -> Catalog {
         let policies = self.policies.state();
         let tiers = self.tiers.state();
-        Catalog::from_objects(
+        let labels = match self.namespace_labels.lock() {
+            Ok(labels) => labels.clone(),
+            Err(_) => NamespaceLabels::new(),
+        };
+        Catalog::with_namespace_labels(
             policies.iter().map(AsRef::as_ref),
             tiers.iter().map(AsRef::as_ref),
             self.workspaces.state(),
+            &labels,
         )
         .with_publishers(self.publishers.state())
     }
@@ -391,6 +421,43 @@ impl World {
                         .tickets
                         .unbounded_send(ObjectRef::new(ticket).within(ns));
                 }
+            }
+        }
+    }
+
+    /// A namespace's workspace label is now `label` (`None`: unlabelled or
+    /// gone). When that changes who may hold it, the catalog is rebuilt and
+    /// every workspace claiming it or named by the label, and its tickets,
+    /// are looked at again. `gone`: the namespace was deleted, so the
+    /// workspace that held it must make it again.
+    fn namespace_seen(&self, namespace: &str, label: Option<String>, gone: bool) {
+        let previous = match self.namespace_labels.lock() {
+            Ok(mut labels) => match &label {
+                Some(l) => labels.insert(namespace.to_string(), l.clone()),
+                None => labels.remove(namespace),
+            },
+            Err(_) => None,
+        };
+        if previous == label && !gone {
+            return;
+        }
+        if previous != label {
+            self.version.fetch_add(1, Ordering::AcqRel);
+            self.triggers.routing.notify_one();
+            self.tickets_in(namespace);
+        }
+        for name in previous.iter().chain(label.iter()) {
+            let _ = self
+                .triggers
+                .workspaces
+                .unbounded_send(ObjectRef::new(name));
+        }
+        for ws in self.workspaces.state() {
+            if ws.spec.namespace == namespace {
+                let _ = self
+                    .triggers
+                    .workspaces
+                    .unbounded_send(ObjectRef::from(ws.as_ref()));
             }
         }
     }
@@ -556,6 +623,97 @@ pub async fn watch_catalog<K>(
                     }
                 }
             }
+        }
+    }
+}
+
+/// Keeps the Namespace cache (metadata only, managed fields and annotations
+/// dropped) and tells the world when a namespace's workspace label changes
+/// or a labelled namespace goes. Runs until the watch stream ends.
+pub async fn watch_namespaces(
+    api: kube::Api<PartialObjectMeta<Namespace>>,
+    mut writer: Writer<PartialObjectMeta<Namespace>>,
+    world: Arc<World>,
+) {
+    use futures::StreamExt;
+    use kube::runtime::{WatchStreamExt, watcher};
+    // `Api<PartialObjectMeta<_>>` asks for metadata only.
+    let stream =
+        watcher(api, watcher::Config::default()).backoff(super::context::WatchBackoff::default());
+    futures::pin_mut!(stream);
+    let label_of = |ns: &PartialObjectMeta<Namespace>| ns.labels().get(WORKSPACE_LABEL).cloned();
+    let mut relisted: Option<HashSet<String>> = None;
+    while let Some(event) = stream.next().await {
+        let event = match event {
+            Ok(e) => e.modify(|ns| {
+                ns.metadata.managed_fields = None;
+                ns.metadata.annotations = None;
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, "namespace watch failed; retrying with backoff");
+                continue;
+            }
+        };
+        writer.apply_watcher_event(&event);
+        match &event {
+            watcher::Event::Init => relisted = Some(HashSet::new()),
+            watcher::Event::InitApply(ns) | watcher::Event::Apply(ns) => {
+                if let Some(seen) = relisted.as_mut() {
+                    seen.insert(ns.name_any());
+                }
+                world.namespace_seen(&ns.name_any(), label_of(ns), false);
+            }
+            watcher::Event::Delete(ns) => world.namespace_seen(&ns.name_any(), None, true),
+            watcher::Event::InitDone => {
+                if let Some(seen) = relisted.take() {
+                    let gone: Vec<String> = match world.namespace_labels.lock() {
+                        Ok(labels) => labels
+                            .keys()
+                            .filter(|n| !seen.contains(*n))
+                            .cloned()
+                            .collect(),
+                        Err(_) => Vec::new(),
+                    };
+                    for name in gone {
+                        world.namespace_seen(&name, None, true);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Keeps the cache of the RoleBindings the operator made, and wakes the
+/// workspace a binding belongs to when it changes or goes (someone edited or
+/// deleted it: it is put back). Runs until the watch stream ends.
+pub async fn watch_bindings(
+    api: kube::Api<RoleBinding>,
+    mut writer: Writer<RoleBinding>,
+    world: Arc<World>,
+) {
+    use futures::StreamExt;
+    use kube::runtime::{WatchStreamExt, watcher};
+    let selector = format!(
+        "{}={}",
+        crate::routing::MANAGED_BY.0,
+        crate::routing::MANAGED_BY.1
+    );
+    let stream = watcher(api, watcher::Config::default().labels(&selector))
+        .backoff(super::context::WatchBackoff::default());
+    futures::pin_mut!(stream);
+    while let Some(event) = stream.next().await {
+        let event = match event {
+            Ok(e) => e.modify(|rb| rb.managed_fields_mut().clear()),
+            Err(e) => {
+                tracing::warn!(error = %e, "RoleBinding watch failed; retrying with backoff");
+                continue;
+            }
+        };
+        writer.apply_watcher_event(&event);
+        if let watcher::Event::Apply(rb) | watcher::Event::Delete(rb) = &event
+            && let Some(ws) = rb.labels().get(WORKSPACE_LABEL)
+        {
+            let _ = world.triggers.workspaces.unbounded_send(ObjectRef::new(ws));
         }
     }
 }

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
 use super::phase::Snapshot;
-use super::plan::{Accepted, Plan, ts};
+use super::plan::{Accepted, NoDue, Plan, ts};
 use crate::api::condition::condition;
 use crate::api::ticket::{Downgrade, Escalation};
 use crate::api::{Phase, TicketStatus};
@@ -123,9 +123,20 @@ impl Accepted {
                     sla.coverage.as_str(),
                     sla.calendar
                 );
-                match sla.due {
-                    Some(d) => m += &format!(", response due {}", rfc3339(d)),
-                    None => m += ", no due time while the clock is paused",
+                match (sla.due, sla.no_due) {
+                    (Some(d), _) => m += &format!(", response due {}", rfc3339(d)),
+                    (None, Some(NoDue::Paused) | None) => {
+                        m += ", no due time while the clock is paused"
+                    }
+                    (None, Some(NoDue::Horizon)) => {
+                        m += &format!(
+                            ", no due time: the calendar does not cover the target within {} years of the clock start",
+                            crate::calendar::HORIZON_YEARS
+                        )
+                    }
+                    (None, Some(NoDue::Unwritable)) => {
+                        m += ", no due time: it would fall after the year 9998, past the last instant the operator writes"
+                    }
                 }
                 draft("Accepted", true, "Accepted", m)
             }

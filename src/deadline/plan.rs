@@ -59,6 +59,8 @@ pub struct Sla {
     /// Response target, business seconds.
     pub target: i64,
     pub due: Option<i64>,
+    /// Why `due` is `None`, for the `Accepted` message.
+    pub no_due: Option<NoDue>,
     pub at_risk: Option<i64>,
     /// The level's resolution target, business seconds, if it has one.
     pub resolution: Option<i64>,
@@ -66,6 +68,49 @@ pub struct Sla {
     /// keeps it from coming.
     pub resolution_due: Option<i64>,
     pub clock: Arc<Calendar>,
+}
+
+/// Why a ticket under an SLA has no due time (rule 7: the instant never comes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoDue {
+    /// An open pause stops the clock before the target is reached.
+    Paused,
+    /// The calendar does not cover the target within
+    /// [`crate::calendar::HORIZON_YEARS`] of the clock start.
+    Horizon,
+    /// It would come after the last instant the operator writes.
+    Unwritable,
+}
+
+/// 9999-01-01T00:00:00Z: the first instant the operator does not write.
+/// Spec instants stop before it (`INSTANT_PATTERN`), jiff stops a day later
+/// (and a due time there was written as jiff's maximum, a time that never
+/// comes); an instant from here on is omitted, as one that never comes.
+pub const UNWRITABLE_FROM: i64 = 253_370_764_800;
+
+/// An instant of rule 7, if it comes before [`UNWRITABLE_FROM`].
+fn writable(at: Option<i64>) -> Option<i64> {
+    at.filter(|&s| s < UNWRITABLE_FROM)
+}
+
+/// Why the target's instant never comes: the open pauses stop it, or not
+/// even a clock without them reaches it in writable time.
+fn no_due(clock: &Calendar, start: i64, target: i64, spec: &crate::api::TicketSpec) -> NoDue {
+    let closed = Pauses::new(
+        spec.pauses
+            .iter()
+            .filter_map(|p| Some((p.from.0, Some(p.to.as_ref()?.0)))),
+    );
+    // Calendars are not compiled past 9997, so near the end of time "not
+    // within the horizon" is really "not before the last writable year".
+    let horizon_end =
+        start.saturating_add(i64::from(crate::calendar::HORIZON_YEARS) * 366 * 86_400);
+    match clock.add_secs(start, target, &closed) {
+        Some(at) if at < UNWRITABLE_FROM => NoDue::Paused,
+        Some(_) => NoDue::Unwritable,
+        None if horizon_end >= UNWRITABLE_FROM => NoDue::Unwritable,
+        None => NoDue::Horizon,
+    }
 }
 
 impl Plan {
@@ -117,7 +162,7 @@ impl Plan {
                 };
                 let (zone, business) = match (&spec.time_zone, cal.name == DEFAULT_CALENDAR) {
                     (Some(zone), true) => match cal.in_zone(zone) {
-                        Ok(c) => (zone.clone(), c),
+                        Ok(found) => found,
                         Err(message) => {
                             return Plan::Rejected {
                                 workspace: Some(workspace),
@@ -136,7 +181,8 @@ impl Plan {
                 };
                 let level = &policy.levels[eff.level];
                 let target = level.target;
-                let at = |x: i64| clock.add_secs(start_s, x, &pauses);
+                let at = |x: i64| writable(clock.add_secs(start_s, x, &pauses));
+                let due = at(target);
                 Some(Sla {
                     severity: level.name.clone(),
                     downgraded_from: eff.downgraded_from,
@@ -144,7 +190,8 @@ impl Plan {
                     calendar: cal.name.clone(),
                     zone,
                     target,
-                    due: at(target),
+                    due,
+                    no_due: due.is_none().then(|| no_due(&clock, start_s, target, spec)),
                     at_risk: policy.at_risk.and_then(|p| at(p.of(target))),
                     resolution: level.resolution,
                     resolution_due: level.resolution.and_then(at),
@@ -160,8 +207,10 @@ impl Plan {
                 .map(|(level, after)| {
                     (
                         level.clone(),
-                        sla.clock
-                            .add_secs(start_s, after.seconds(sla.target), &pauses),
+                        writable(
+                            sla.clock
+                                .add_secs(start_s, after.seconds(sla.target), &pauses),
+                        ),
                     )
                 })
                 .collect(),

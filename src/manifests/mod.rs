@@ -267,28 +267,67 @@ fn parse_file(file: &Path) -> Result<(String, Vec<Doc>), ManifestError> {
     Ok((name, docs))
 }
 
-/// YAML budgets for `evaluate`: a generated folder may hold 1,000 tickets
-/// a file, so the default stream limits (1,024 documents, 250,000 nodes)
-/// are raised; the limits that stop alias bombs and deep nesting are kept.
+/// YAML budgets for `evaluate`, counted by the parser as it reads (so a
+/// hostile stream is stopped part-way, not after it was expanded). A
+/// generated folder may hold 1,000 tickets a file, so the stream limits on
+/// documents, nodes and events are raised; what aliases may cost is cut far
+/// below serde-saphyr's defaults (a million replayed or recorded events let
+/// a 1.3 KB bomb take seconds and ~200 MiB): manifests use anchors, if at
+/// all, for a shared block or two, never thousands of events' worth.
 fn yaml_options() -> serde_saphyr::Options {
     serde_saphyr::options! {
         budget: serde_saphyr::budget! {
             max_documents: 1_000_000,
             max_nodes: 50_000_000,
             max_events: 100_000_000,
+            max_recorded_anchor_events: ALIAS_EVENTS,
+            max_recorded_anchor_bytes: 4 * 1024 * 1024,
+        },
+        alias_limits: serde_saphyr::alias_limits! {
+            max_total_replayed_events: ALIAS_EVENTS,
         },
     }
+}
+
+/// Events all anchors of a stream may record, and all aliases replay.
+pub const ALIAS_EVENTS: usize = 20_000;
+
+/// A parser limit (a budget, the alias limits): the slow path would only
+/// hit it again, at the same cost.
+fn over_budget(e: &serde_saphyr::Error) -> bool {
+    use serde_saphyr::Error as E;
+    let mut e = e;
+    while let E::WithSnippet { error, .. } | E::AliasError { error, .. } = e {
+        e = error;
+    }
+    matches!(
+        e,
+        E::Budget { .. }
+            | E::AliasReplayLimitExceeded { .. }
+            | E::AliasReplayStackDepthExceeded { .. }
+            | E::AliasReplayCounterOverflow { .. }
+    )
 }
 
 /// The documents of one stream, parsed straight into the resources; on any
 /// problem, parsed again the slow way for a message naming object and field.
 fn parse_docs(path: &str, text: &str) -> Result<Vec<Doc>, ManifestError> {
+    // Spec instants as strictly as the API server reads them (see
+    // `api::common::instant`): only manifests, never the cluster's objects.
+    crate::api::common::instant::strictly(|| parse_docs_strictly(path, text))
+}
+
+fn parse_docs_strictly(path: &str, text: &str) -> Result<Vec<Doc>, ManifestError> {
     // `no_schema`: an unquoted `75` or `no` is a number or a boolean, as it
     // is to kubectl; the fast path must not take it for a string field.
     let mut strict = yaml_options();
     strict.no_schema = true;
     match serde_saphyr::from_multiple_with_options::<Doc>(text, strict) {
         Ok(docs) if !docs.iter().any(Doc::refused) => Ok(docs),
+        Err(e) if over_budget(&e) => Err(ManifestError::Syntax {
+            path: path.to_string(),
+            message: e.to_string(),
+        }),
         fast => {
             let slow = slow_docs(path, text)?;
             match fast {
@@ -518,12 +557,18 @@ impl Manifests {
                 );
             }
             if let Some(owner) = catalog.namespace_taken_by(w) {
+                // Where the holder is declared: offline the holder is the
+                // first by name (no namespace labels), often in another file.
+                let from = catalog
+                    .workspaces
+                    .get(owner)
+                    .map_or("?", |o| self.origin("Workspace", &o.metadata));
                 push(
                     "Workspace",
                     &w.metadata,
                     "spec.namespace".into(),
                     format!(
-                        "namespace {:?} already belongs to workspace {owner:?}",
+                        "namespace {:?} already belongs to workspace {owner:?} (declared in {from})",
                         w.spec.namespace
                     ),
                 );

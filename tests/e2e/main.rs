@@ -9,6 +9,8 @@ mod life;
 mod operator;
 #[path = "../support/mod.rs"]
 mod support;
+mod takeover;
+mod timestamps;
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
