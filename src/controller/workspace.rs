@@ -144,18 +144,6 @@ async fn reconcile(ws: Arc<Workspace>, ctx: Arc<Context>) -> Result<Action, Erro
             now,
         ));
     }
-    if let Some((ok, message)) = ctx.world.routing_state(&ws.name_any()) {
-        let reason = if ok { "Published" } else { "ConfigMapConflict" };
-        conditions.push(condition(
-            &previous.conditions,
-            "RoutingPublished",
-            ok,
-            reason,
-            message,
-            generation,
-            now,
-        ));
-    }
     let status = WorkspaceStatus {
         observed_generation: generation,
         open_tickets: Some(open),
@@ -164,11 +152,30 @@ async fn reconcile(ws: Arc<Workspace>, ctx: Arc<Context>) -> Result<Action, Erro
         rejected_subjects: verdict.rejected,
         conditions,
     };
-    if ws.status.as_ref() != Some(&status) {
+    // Compared on what this manager owns: `RoutingPublished` and
+    // `Reconciled` belong to other managers, and counting them as a
+    // difference rewrote every workspace after each restart.
+    if ws.status.as_ref().map(own_part).as_ref() != Some(&status) {
         status::apply::<Workspace>(&ctx, None, &ws.name_any(), FIELD_MANAGER, &status).await?;
         ctx.metrics.wrote(CONTROLLER);
     }
     Ok(requeue_at(verdict.next_expiry, now))
+}
+
+/// The condition types the workspace controller writes.
+const OWN_CONDITIONS: [&str; 2] = ["Ready", "GraduationRecommended"];
+
+/// The part of a stored status this controller's field manager owns.
+fn own_part(status: &WorkspaceStatus) -> WorkspaceStatus {
+    WorkspaceStatus {
+        conditions: status
+            .conditions
+            .iter()
+            .filter(|c| OWN_CONDITIONS.contains(&c.type_.as_str()))
+            .cloned()
+            .collect(),
+        ..status.clone()
+    }
 }
 
 fn refused(reason: &str, message: String) -> Verdict {

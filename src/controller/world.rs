@@ -166,8 +166,6 @@ pub struct World {
     catalog: Mutex<(u64, Arc<Catalog>)>,
     /// Woken when any workspace is deleted (the default one is kept).
     pub workspace_deleted: Notify,
-    /// Per workspace: whether its `support-policy` could be published, and why not.
-    routing: Mutex<HashMap<String, (bool, String)>>,
     /// Last generation (and, for workspaces, namespace) seen per `Kind/name`:
     /// status-only updates are not changes.
     generations: Mutex<HashMap<String, Seen>>,
@@ -243,7 +241,6 @@ impl World {
             generations: Mutex::new(HashMap::new()),
             counts_pending: Arc::default(),
             workspace_deleted: Notify::new(),
-            routing: Mutex::new(HashMap::new()),
             namespace_labels: Mutex::new(NamespaceLabels::new()),
         };
         (
@@ -497,18 +494,6 @@ impl World {
                 .tickets
                 .unbounded_send(ObjectRef::new(name).within(namespace));
         }
-    }
-
-    /// Records the routing publisher's outcome for a workspace; true when it changed.
-    pub fn set_routing_state(&self, workspace: &str, ok: bool, message: String) -> bool {
-        let Ok(mut map) = self.routing.lock() else {
-            return false;
-        };
-        map.insert(workspace.to_string(), (ok, message.clone())) != Some((ok, message))
-    }
-
-    pub fn routing_state(&self, workspace: &str) -> Option<(bool, String)> {
-        self.routing.lock().ok()?.get(workspace).cloned()
     }
 
     /// A ticket changed phase or came or went: its workspace's counts move.
