@@ -152,7 +152,15 @@ fn tiers_policies_and_workspaces_each_appear_once() {
             .holidays
             .contains(&"2026-11-26".to_string())
     );
-    assert!(table.publishers.is_empty());
+    // Publishers, once each: the examples declare one.
+    assert_eq!(
+        table
+            .publishers
+            .keys()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        ["contoso"]
+    );
 }
 
 #[test]

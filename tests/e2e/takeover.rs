@@ -12,7 +12,7 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::api::rbac::v1::RoleBinding;
-use kube::api::{DeleteParams, ListParams, PostParams};
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client, ResourceExt};
 use serde_json::{Value, json};
 use support_operator::api::{Phase, Ticket, Workspace};
@@ -152,6 +152,16 @@ async fn a_newcomer_never_takes_a_held_namespace_its_tickets_or_its_slice() {
     let m = model(cp, "hold", "1h", partner);
     wait_namespace(cp, &m.namespace).await;
     let client = cp.client().await;
+    // The holder allows only its own tier: a slice with `anyTier` lists every
+    // tier's name, and the other tests of this binary make tiers meanwhile.
+    Api::<Workspace>::all(client.clone())
+        .patch(
+            &m.workspace,
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"allowedTiers": [m.tier]}})),
+        )
+        .await
+        .unwrap();
     let (ok, reason, message) = ready(&client, &m.workspace).await;
     assert!(ok, "holder Ready: {reason} {message}");
     let tickets: Api<Ticket> = Api::namespaced(client.clone(), &m.namespace);
@@ -177,8 +187,6 @@ async fn a_newcomer_never_takes_a_held_namespace_its_tickets_or_its_slice() {
     }
     // The intruders' tier: no SLA, no partner (had one taken the namespace,
     // the Breached tickets would be BestEffort and the partner's Rejected).
-    // Made before the snapshot: the holder (no allowedTiers) lists every
-    // tier in its slice.
     let self_tier = ControlPlane::unique_name("hold-self");
     cp.apply_yaml_ok(&format!(
             "apiVersion: supportpolicy.dev/v1alpha1\nkind: SupportTier\nmetadata: {{name: {self_tier}}}\nspec:\n  supportModel: Self\n"
@@ -189,10 +197,10 @@ async fn a_newcomer_never_takes_a_held_namespace_its_tickets_or_its_slice() {
             .get_opt("support-policy")
             .await
             .ok()??;
-        cm.owner_references()
-            .iter()
-            .any(|o| o.name == m.workspace)
-            .then_some(())
+        let routes = cm.data.as_ref()?.get("routes.json")?;
+        (cm.owner_references().iter().any(|o| o.name == m.workspace)
+            && !routes.contains("\"anyTier\": true"))
+        .then_some(())
     })
     .await;
     // Counts are refreshed at most every 5 s: let them and Events settle.
