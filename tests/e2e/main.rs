@@ -338,16 +338,7 @@ async fn a_ticket_turns_breached_at_its_due_time_with_no_other_change() {
         (s["phase"] == "Breached").then(Timestamp::now)
     })
     .await;
-    let late = breached.duration_since(due);
-    eprintln!("breach observed {late:?} after the due time");
-    assert!(
-        late >= jiff::SignedDuration::ZERO,
-        "breached before its due time"
-    );
-    assert!(
-        late < jiff::SignedDuration::from_secs(3),
-        "breach noticed {late:?} late"
-    );
+    noticed_on_time("breach", due, breached);
     let s = status_of(cp, &m.namespace, "fast").await.unwrap();
     let breached = s["conditions"]
         .as_array()
@@ -728,4 +719,18 @@ spec:
     )
     .await;
     assert_eq!(status["severity"], "A", "{status}");
+}
+
+/// A deadline the operator noticed `seen`: at or after `due`, within 3 s.
+fn noticed_on_time(what: &str, due: Timestamp, seen: Timestamp) {
+    let late = seen.duration_since(due);
+    eprintln!("{what} observed {late:?} after its due time");
+    assert!(
+        late >= jiff::SignedDuration::ZERO,
+        "{what} before its due time"
+    );
+    assert!(
+        late < jiff::SignedDuration::from_secs(3),
+        "{what} noticed {late:?} late"
+    );
 }
