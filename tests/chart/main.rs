@@ -1,7 +1,7 @@
 //! The Helm chart (charts/support-operator), checked the way a platform team
 //! would use it: `helm lint` and `helm template` clean; its CRDs are the
 //! generated ones; its RBAC is least privilege and its pods hardened; the
-//! README's values table is complete; and, for real in the test control plane
+//! values table of docs/install.md is complete; and, for real in the test control plane
 //! (tests/support), `helm install`, then the operator binary run out of
 //! cluster with a token of the chart's ServiceAccount through the examples —
 //! proof that the chart's RBAC is enough — while requests it must not make are
@@ -622,12 +622,12 @@ async fn helm_template_renders_a_hardened_two_replica_deployment() {
     );
 }
 
-/// The README's "Install with Helm" table: `key`, default, description.
+/// The "Install with Helm" table of docs/install.md: `key`, default, description.
 fn readme_values_table() -> BTreeMap<String, String> {
-    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(repo_root().join("docs/install.md")).unwrap();
     let start = readme
         .find("\n## Install with Helm\n")
-        .expect("README has an \"Install with Helm\" section");
+        .expect("docs/install.md has an \"Install with Helm\" section");
     let section = &readme[start + 1..];
     let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
     let mut rows = BTreeMap::new();
@@ -644,7 +644,7 @@ fn readme_values_table() -> BTreeMap<String, String> {
             .to_string();
         assert!(
             rows.insert(key.clone(), default).is_none(),
-            "README values table lists {key} twice"
+            "docs/install.md values table lists {key} twice"
         );
     }
     rows
@@ -682,11 +682,11 @@ fn readme_values_table_lists_every_value_with_its_default() {
     let extra: Vec<&String> = table.keys().filter(|k| !want.contains_key(*k)).collect();
     assert!(
         missing.is_empty() && extra.is_empty(),
-        "README values table and values.yaml differ: missing from the README {missing:?}, \
+        "docs/install.md values table and values.yaml differ: missing from it {missing:?}, \
          not in values.yaml {extra:?}"
     );
     for (key, default) in &want {
-        assert_eq!(&table[key], default, "README default of {key}");
+        assert_eq!(&table[key], default, "docs/install.md default of {key}");
     }
     // And every key is in the schema.
     let schema: Value =
