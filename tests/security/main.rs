@@ -13,7 +13,7 @@
 mod operator;
 #[path = "../support/mod.rs"]
 mod support;
-use support::held::held;
+use support::held::{bindings as snapshot, held};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -414,26 +414,6 @@ async fn bindings_naming(admin: &Client, subject: &str) -> Vec<String> {
             .map(|crb| format!("ClusterRoleBinding {}", crb.name_any())),
     );
     out
-}
-
-/// RoleBindings of a namespace: name -> (uid, resourceVersion).
-async fn snapshot(admin: &Client, namespace: &str) -> BTreeMap<String, (String, String)> {
-    Api::<RoleBinding>::namespaced(admin.clone(), namespace)
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .map(|rb| {
-            (
-                rb.name_any(),
-                (
-                    rb.metadata.uid.clone().unwrap_or_default(),
-                    rb.metadata.resource_version.clone().unwrap_or_default(),
-                ),
-            )
-        })
-        .collect()
 }
 
 fn ticket(name: &str, title: &str) -> Ticket {
