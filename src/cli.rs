@@ -16,7 +16,7 @@ use crate::manifests::Manifests;
 #[derive(Parser, Debug)]
 #[command(
     name = "support-operator",
-    version,
+    version = crate::version::LONG,
     about = "Support tiers, SLA policies and workspaces as live cluster state"
 )]
 pub struct Cli {

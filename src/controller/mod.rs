@@ -35,7 +35,7 @@ use world::{Kind, World};
 use context::shutdown_signal;
 pub use context::{
     Context, DefaultWorkspace, Error, Settings, Shutdown, WatchBackoff, backoff_delay,
-    error_policy, requeue_at,
+    error_policy, requeue_at, retry_delay,
 };
 
 /// How long in-flight reconciles and writes may take to finish after a

@@ -39,6 +39,24 @@ impl Operator {
         kubeconfig: &Path,
         args: &[&str],
     ) -> Operator {
+        Operator::start_logging(
+            cp,
+            name,
+            kubeconfig,
+            args,
+            Some("info,support_operator=debug"),
+        )
+    }
+
+    /// [`Operator::start_with_kubeconfig`] with `RUST_LOG` set to
+    /// `rust_log`, or unset (the operator's default filter) for `None`.
+    pub fn start_logging(
+        cp: &ControlPlane,
+        name: &str,
+        kubeconfig: &Path,
+        args: &[&str],
+        rust_log: Option<&str>,
+    ) -> Operator {
         let port = free_port();
         let health = format!("127.0.0.1:{port}");
         let log = cp.dir().join(format!("{name}.log"));
@@ -66,8 +84,11 @@ wait "$child""#;
             .arg("json")
             .args(args)
             .env("KUBECONFIG", kubeconfig)
-            .env("RUST_LOG", "info,support_operator=debug")
+            .env_remove("RUST_LOG")
             .stdin(Stdio::null());
+        if let Some(filter) = rust_log {
+            cmd.env("RUST_LOG", filter);
+        }
         let watchdog = cmd.spawn().expect("starting the operator");
         let op = Operator {
             watchdog,
