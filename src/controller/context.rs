@@ -80,6 +80,8 @@ pub struct Settings {
     /// Quiet time before the routing table is recompiled after a change.
     pub routing_debounce: Duration,
     pub ticket_concurrency: u16,
+    /// What the ticket metrics' `workspace` label holds.
+    pub metrics_workspace_label: crate::metrics::WorkspaceLabel,
 }
 
 /// The workspace kept in existence, created if missing.
