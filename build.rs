@@ -54,23 +54,23 @@ fn main() {
                 .map_or(0, |d| d.as_secs())
         });
     println!("cargo:rustc-env=SUPPORT_OPERATOR_COMMIT={commit}");
-    println!("cargo:rustc-env=SUPPORT_OPERATOR_BUILD_DATE={}", utc(seconds));
+    println!(
+        "cargo:rustc-env=SUPPORT_OPERATOR_BUILD_DATE={}",
+        utc(seconds)
+    );
 }
 
-/// `YYYY-MM-DDTHH:MM:SSZ` for seconds since 1970 (days to a civil date:
-/// H. Hinnant's algorithm), without a time library in the build script.
+/// The crate's own day arithmetic (plain integers, no dependencies): a
+/// build script cannot use the crate it builds, but it can include a file.
+#[allow(dead_code)]
+#[path = "src/calendar/civil.rs"]
+mod civil;
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for seconds since 1970, without a time library in
+/// the build script.
 fn utc(seconds: u64) -> String {
-    let days = (seconds / 86_400) as i64;
+    let (year, month, day) = civil::civil_from_days((seconds / 86_400) as i64);
     let rest = seconds % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
     format!(
         "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
         rest / 3600,

@@ -484,7 +484,12 @@ impl Collector for ProcessCollector {
         for (name, help, value) in gauges {
             if let Some(v) = value {
                 let gauge = ConstGauge::new(v);
-                gauge.encode(encoder.encode_descriptor(name, help, None, gauge.metric_type())?)?;
+                gauge.encode(encoder.encode_descriptor(
+                    name,
+                    help,
+                    None,
+                    gauge.metric_type(),
+                )?)?;
             }
         }
         Ok(())
@@ -517,10 +522,10 @@ pub struct ApiClientService<S> {
 
 /// `WATCH` for a GET with `watch=true` (or `1`), else the HTTP method.
 fn method_of<B>(request: &http::Request<B>) -> String {
-    let watch = request.uri().query().is_some_and(|q| {
-        q.split('&')
-            .any(|kv| kv == "watch=true" || kv == "watch=1")
-    });
+    let watch = request
+        .uri()
+        .query()
+        .is_some_and(|q| q.split('&').any(|kv| kv == "watch=true" || kv == "watch=1"));
     if watch && request.method() == http::Method::GET {
         "WATCH".into()
     } else {
@@ -621,7 +626,8 @@ mod tests {
     #[test]
     fn process_stats_are_read_from_proc_texts() {
         let stat = "4242 (support (op)) S 1 4242 4242 0 -1 4194560 5000 0 0 0 250 130 0 0 20 0 9 0 123456 104857600 5000 18446744073709551615";
-        let status = "Name:\tsupport-operator\nVmSize:\t  102400 kB\nVmRSS:\t   20480 kB\nThreads:\t9\n";
+        let status =
+            "Name:\tsupport-operator\nVmSize:\t  102400 kB\nVmRSS:\t   20480 kB\nThreads:\t9\n";
         let limits = "Limit                     Soft Limit           Hard Limit           Units\nMax open files            1048576              1048576              files\n";
         let boot = "cpu  1 2 3\nbtime 1764633600\n";
         let s = ProcessStats::parse(stat, status, limits, boot);
@@ -645,7 +651,8 @@ mod tests {
         let m = Metrics::default();
         m.set_ticket(key("one"), ticket("finance", "OnTrack"));
         m.set_ticket(key("two"), ticket("finance", "OnTrack"));
-        let series = r#"support_operator_tickets{workspace="finance",severity="A",phase="OnTrack"}"#;
+        let series =
+            r#"support_operator_tickets{workspace="finance",severity="A",phase="OnTrack"}"#;
         assert!(m.encode().contains(&format!("{series} 2")));
         m.set_ticket(key("one"), ticket("finance", "Breached"));
         m.set_ticket(key("two"), None);
@@ -682,9 +689,11 @@ mod tests {
         // A ticket of the deleted workspace reconciled again (now without
         // a workspace) counts once, in its new series.
         m.set_ticket(key("one"), ticket("", "Rejected"));
-        assert!(m.encode().contains(
-            r#"support_operator_tickets{workspace="",severity="A",phase="Rejected"} 1"#
-        ));
+        assert!(
+            m.encode().contains(
+                r#"support_operator_tickets{workspace="",severity="A",phase="Rejected"} 1"#
+            )
+        );
     }
 
     #[test]
@@ -695,9 +704,11 @@ mod tests {
             m.breached(ws);
         }
         let text = m.encode();
-        assert!(text.contains(
-            r#"support_operator_tickets{workspace="",severity="A",phase="OnTrack"} 3"#
-        ));
+        assert!(
+            text.contains(
+                r#"support_operator_tickets{workspace="",severity="A",phase="OnTrack"} 3"#
+            )
+        );
         assert!(text.contains(r#"support_operator_breaches_total{workspace=""} 3"#));
         assert!(!text.contains("workspace=\"a\""));
     }
@@ -737,15 +748,22 @@ mod tests {
                 .unwrap()
         };
         let mut ok = layer.layer(Answer(Some(200)));
-        ok.call(request("GET", "/apis/supportpolicy.dev/v1alpha1/tickets?watch=true&resourceVersion=1"))
-            .await
-            .unwrap();
+        ok.call(request(
+            "GET",
+            "/apis/supportpolicy.dev/v1alpha1/tickets?watch=true&resourceVersion=1",
+        ))
+        .await
+        .unwrap();
         ok.call(request("GET", "/api/v1/namespaces")).await.unwrap();
         let mut conflict = layer.layer(Answer(Some(409)));
         conflict.call(request("PATCH", "/api/v1/x")).await.unwrap();
         conflict.call(request("PATCH", "/api/v1/x")).await.unwrap();
         let mut down = layer.layer(Answer(None));
-        assert!(down.call(request("GET", "/api/v1/namespaces")).await.is_err());
+        assert!(
+            down.call(request("GET", "/api/v1/namespaces"))
+                .await
+                .is_err()
+        );
         let text = m.encode();
         for line in [
             r#"support_operator_kube_requests_total{method="WATCH",code="200"} 1"#,

@@ -268,12 +268,19 @@ mod tests {
             for _ in 0..50 {
                 let d = retry_delay(n);
                 let base = backoff_delay(n);
-                assert!(d >= base && d < base * 2, "retry {n}: {d:?} not in [{base:?}, 2x)");
+                assert!(
+                    d >= base && d < base * 2,
+                    "retry {n}: {d:?} not in [{base:?}, 2x)"
+                );
                 assert!(d < Duration::from_secs(300));
                 distinct.insert(d);
             }
         }
-        assert!(distinct.len() > 500, "jitter: only {} distinct delays of 600", distinct.len());
+        assert!(
+            distinct.len() > 500,
+            "jitter: only {} distinct delays of 600",
+            distinct.len()
+        );
     }
 
     /// Runs a stream that yields, `attempts` times, `Ok` and then an error
@@ -353,9 +360,15 @@ mod tests {
             b.next();
         }
         b.reset();
-        assert!(b.next().unwrap() >= WATCH_RETRY_MAX, "reset() alone does not");
+        assert!(
+            b.next().unwrap() >= WATCH_RETRY_MAX,
+            "reset() alone does not"
+        );
         std::thread::sleep(Duration::from_millis(100));
-        assert!(b.next().unwrap() >= WATCH_RETRY_MAX, "nor a short quiet time");
+        assert!(
+            b.next().unwrap() >= WATCH_RETRY_MAX,
+            "nor a short quiet time"
+        );
         std::thread::sleep(healthy + Duration::from_millis(50));
         assert!(b.next().unwrap() < WATCH_RETRY_MIN * 2);
     }

@@ -48,7 +48,9 @@ pub async fn run(settings: Settings) -> Result<(), Error> {
     let metrics = Arc::new(Metrics::new(settings.metrics_workspace_label));
     // Every request of every part (watches, writes, the lease) is counted
     // and timed: `support_operator_kube_requests_total`.
-    let config = kube::Config::infer().await.map_err(kube::Error::InferConfig)?;
+    let config = kube::Config::infer()
+        .await
+        .map_err(kube::Error::InferConfig)?;
     let client = kube::client::ClientBuilder::try_from(config)?
         .with_layer(&metrics.api_client_layer())
         .build();
@@ -261,8 +263,12 @@ async fn forget_deleted_workspaces(world: Arc<World>, metrics: Arc<Metrics>, shu
     loop {
         // Registered before the check: a deletion meanwhile still wakes it.
         let deleted = world.workspace_deleted.notified();
-        let live: std::collections::HashSet<String> =
-            world.workspaces.state().iter().map(|w| w.name_any()).collect();
+        let live: std::collections::HashSet<String> = world
+            .workspaces
+            .state()
+            .iter()
+            .map(|w| w.name_any())
+            .collect();
         metrics.retain_workspaces(|w| live.contains(w));
         tokio::select! {
             _ = deleted => {}

@@ -615,7 +615,10 @@ async fn helm_template_renders_a_hardened_two_replica_deployment() {
             .iter()
             .find(|r| r["alert"] == *name)
             .unwrap();
-        assert!(r["for"].is_string() && r["labels"]["severity"].is_string(), "{r}");
+        assert!(
+            r["for"].is_string() && r["labels"]["severity"].is_string(),
+            "{r}"
+        );
     }
     let deployment = named(&all, "Deployment", RELEASE);
     assert!(
@@ -626,8 +629,7 @@ async fn helm_template_renders_a_hardened_two_replica_deployment() {
     );
     let dropped = render(cp, &["--set", "metrics.workspaceLabel=none"]);
     assert!(
-        named(&dropped, "Deployment", RELEASE)["spec"]["template"]["spec"]["containers"][0]
-            ["args"]
+        named(&dropped, "Deployment", RELEASE)["spec"]["template"]["spec"]["containers"][0]["args"]
             .as_array()
             .unwrap()
             .contains(&json!("--metrics-workspace-label=none"))

@@ -1084,7 +1084,9 @@ async fn kube_apiserver_down_for_30s_the_operator_backs_off_without_a_storm() {
     eprintln!(
         "operator while it was down: {requests} request attempts (bound {MAX_REQUESTS_WHILE_DOWN}), {lines} log lines (bound {MAX_LOG_LINES_WHILE_DOWN})"
     );
-    eprintln!("after it was back: 10 new tickets and all 30 statuses equal evaluate's in {recovered:.1?}");
+    eprintln!(
+        "after it was back: 10 new tickets and all 30 statuses equal evaluate's in {recovered:.1?}"
+    );
     eprintln!(
         "---- the operator's log while it was down (first 20 lines):\n{}",
         std::fs::read_to_string(&op.log)
