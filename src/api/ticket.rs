@@ -3,6 +3,8 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
+
+use super::pattern;
 use serde::{Deserialize, Serialize};
 
 use super::common::{Category, Contact, Coverage, conditions_schema};
@@ -77,7 +79,7 @@ pub struct TicketSpec {
     /// BCP 47 tag; default en.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 35))]
-    #[x_kube(validation = Rule::new("self.matches('^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$')").message("language must be a BCP 47 tag such as en, de or pt-BR"))]
+    #[x_kube(validation = pattern::matches(pattern::LANGUAGE).message("language must be a BCP 47 tag such as en, de or pt-BR"))]
     pub language: Option<String>,
     /// Picks the policy calendar; unknown or absent: `default`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -102,7 +104,7 @@ pub struct TicketSpec {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "super::common::instant::optional"
     )]
-    #[schemars(pattern(super::common::INSTANT_PATTERN))]
+    #[schemars(pattern(super::pattern::INSTANT))]
     pub opened_at: Option<Time>,
     /// Set by the help desk when it first responds: stops the response clock.
     #[serde(
@@ -110,7 +112,7 @@ pub struct TicketSpec {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "super::common::instant::optional"
     )]
-    #[schemars(pattern(super::common::INSTANT_PATTERN))]
+    #[schemars(pattern(super::pattern::INSTANT))]
     pub first_response_at: Option<Time>,
     /// Clock stopped, e.g. awaiting the customer.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -134,7 +136,7 @@ pub struct TicketSpec {
     /// Work logged so far (set by the help desk), a duration such as 3h30m; default 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 64))]
-    #[x_kube(validation = Rule::new("self.matches('^([0-9]+(\\\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$')").message("effort must be a duration such as 45m or 3h30m"))]
+    #[x_kube(validation = pattern::matches(pattern::DURATION).message("effort must be a duration such as 45m or 3h30m"))]
     pub effort: Option<String>,
     /// Set when the ticket is resolved: its clocks end there.
     #[serde(
@@ -142,7 +144,7 @@ pub struct TicketSpec {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "super::common::instant::optional"
     )]
-    #[schemars(pattern(super::common::INSTANT_PATTERN))]
+    #[schemars(pattern(super::pattern::INSTANT))]
     pub resolved_at: Option<Time>,
 }
 
@@ -163,7 +165,7 @@ pub struct Product {
     /// Name of a Publisher: the product is a marketplace product, supported by it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 253))]
-    #[x_kube(validation = Rule::new("self.matches('^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$')").message("publisher must be the name of a Publisher: lower-case letters, digits, '-' and '.'"))]
+    #[x_kube(validation = pattern::matches(pattern::NAME).message("publisher must be the name of a Publisher: lower-case letters, digits, '-' and '.'"))]
     pub publisher: Option<String>,
 }
 
@@ -189,14 +191,14 @@ pub enum ProductStage {
 #[x_kube(validation = Rule::new("!has(self.to) || self.to > self.from").message("a pause's to must be after its from"))]
 pub struct Pause {
     #[serde(deserialize_with = "super::common::instant::required")]
-    #[schemars(pattern(super::common::INSTANT_PATTERN))]
+    #[schemars(pattern(super::pattern::INSTANT))]
     pub from: Time,
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "super::common::instant::optional"
     )]
-    #[schemars(pattern(super::common::INSTANT_PATTERN))]
+    #[schemars(pattern(super::pattern::INSTANT))]
     pub to: Option<Time>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 128))]
@@ -216,7 +218,7 @@ pub struct ReopenOf {
     #[schemars(length(min = 1, max = 253))]
     pub name: String,
     #[serde(deserialize_with = "super::common::instant::required")]
-    #[schemars(pattern(super::common::INSTANT_PATTERN))]
+    #[schemars(pattern(super::pattern::INSTANT))]
     pub closed_at: Time,
     #[serde(default)]
     pub same_environment: bool,

@@ -39,7 +39,29 @@ impl Operator {
         kubeconfig: &Path,
         args: &[&str],
     ) -> Operator {
-        Operator::start_logging(
+        let op = Operator::spawn(cp, name, kubeconfig, args);
+        op.wait_ready(Duration::from_secs(60));
+        op
+    }
+
+    /// [`Operator::start_with_kubeconfig`] with `RUST_LOG` set to
+    /// `rust_log`, or unset (the operator's default filter) for `None`.
+    pub fn start_logging(
+        cp: &ControlPlane,
+        name: &str,
+        kubeconfig: &Path,
+        args: &[&str],
+        rust_log: Option<&str>,
+    ) -> Operator {
+        let op = Operator::spawn_logging(cp, name, kubeconfig, args, rust_log);
+        op.wait_ready(Duration::from_secs(60));
+        op
+    }
+
+    /// Starts the operator without waiting for it to be ready: for a test
+    /// that checks whether it becomes ready at all.
+    pub fn spawn(cp: &ControlPlane, name: &str, kubeconfig: &Path, args: &[&str]) -> Operator {
+        Operator::spawn_logging(
             cp,
             name,
             kubeconfig,
@@ -48,9 +70,7 @@ impl Operator {
         )
     }
 
-    /// [`Operator::start_with_kubeconfig`] with `RUST_LOG` set to
-    /// `rust_log`, or unset (the operator's default filter) for `None`.
-    pub fn start_logging(
+    fn spawn_logging(
         cp: &ControlPlane,
         name: &str,
         kubeconfig: &Path,
@@ -90,14 +110,12 @@ wait "$child""#;
             cmd.env("RUST_LOG", filter);
         }
         let watchdog = cmd.spawn().expect("starting the operator");
-        let op = Operator {
+        Operator {
             watchdog,
             pid_file,
             log,
             health,
-        };
-        op.wait_ready(Duration::from_secs(60));
-        op
+        }
     }
 
     fn wait_ready(&self, timeout: Duration) {
