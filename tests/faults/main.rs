@@ -1076,6 +1076,21 @@ async fn kube_apiserver_down_for_30s_the_operator_backs_off_without_a_storm() {
 
     // It still works: new tickets get their status.
     create_mixed(&client, &namespaces, "after", 10).await;
+    let created = back.elapsed();
+    eventually(
+        Duration::from_secs(60),
+        "a status on the new tickets",
+        async || {
+            let all = list_tickets(&client, &namespaces).await.ok()?;
+            let with_status = all
+                .iter()
+                .filter(|(k, t)| k.1.starts_with("after") && t.status.is_some())
+                .count();
+            (with_status == 10).then_some(())
+        },
+    )
+    .await;
+    let statuses = back.elapsed();
     converge(cp, &client, &model, 30, Duration::from_secs(60), Some(&op)).await;
     let recovered = back.elapsed();
     let alive = op.pid() == Some(pid) && process_alive(pid);
@@ -1085,7 +1100,7 @@ async fn kube_apiserver_down_for_30s_the_operator_backs_off_without_a_storm() {
         "operator while it was down: {requests} request attempts (bound {MAX_REQUESTS_WHILE_DOWN}), {lines} log lines (bound {MAX_LOG_LINES_WHILE_DOWN})"
     );
     eprintln!(
-        "after it was back: 10 new tickets and all 30 statuses equal evaluate's in {recovered:.1?}"
+        "after it was back: 10 new tickets created at {created:.1?}, all with a status at {statuses:.1?}, all 30 statuses equal evaluate's at {recovered:.1?}"
     );
     eprintln!(
         "---- the operator's log while it was down (first 20 lines):\n{}",
