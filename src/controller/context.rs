@@ -318,8 +318,7 @@ mod tests {
             .build()
             .unwrap();
         runtime.block_on(stream.for_each(|_| async {}));
-        let calls = calls.lock().unwrap().clone();
-        calls
+        calls.lock().unwrap().clone()
     }
 
     /// The reason for [`WatchBackoff`]: `StreamBackoff` resets its backoff
