@@ -16,7 +16,7 @@ use crate::manifests::Manifests;
 #[derive(Parser, Debug)]
 #[command(
     name = "support-operator",
-    version,
+    version = crate::version::LONG,
     about = "Support tiers, SLA policies and workspaces as live cluster state"
 )]
 pub struct Cli {
@@ -91,6 +91,11 @@ pub struct RunArgs {
     pub ticket_concurrency: u16,
     #[arg(long, value_enum, default_value_t = crate::telemetry::LogFormat::Text, env = "LOG_FORMAT")]
     pub log_format: crate::telemetry::LogFormat,
+    /// The `workspace` label of the ticket metrics: `full` (one series per
+    /// workspace) or `none` (empty: totals by severity and phase, for
+    /// thousands of workspaces).
+    #[arg(long, value_enum, default_value_t = crate::metrics::WorkspaceLabel::Full)]
+    pub metrics_workspace_label: crate::metrics::WorkspaceLabel,
 }
 
 fn parse_go_duration(text: &str) -> Result<std::time::Duration, String> {
@@ -183,6 +188,7 @@ fn run_operator(args: RunArgs) -> ExitCode {
         personal_domains: args.personal_domains,
         routing_debounce: args.routing_debounce,
         ticket_concurrency: args.ticket_concurrency.max(1),
+        metrics_workspace_label: args.metrics_workspace_label,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -17,7 +17,7 @@ use super::status::{self, FIELD_MANAGER};
 use crate::api::{Phase, Ticket, TicketStatus};
 use crate::deadline::plan::Plan;
 use crate::deadline::{TicketInput, evaluate};
-use crate::metrics::{TicketLabels, WorkspaceLabels};
+use crate::metrics::TicketLabels;
 
 /// What the ticket cache keeps of a ticket: everything the rules and the
 /// status comparison read, nothing else. Tickets outnumber every other
@@ -149,11 +149,10 @@ fn observe_first_response(
         && !before.is_some_and(responded)
         && let Some(seconds) = plan.business_seconds_to_response()
     {
-        let workspace = after.workspace.clone().unwrap_or_default();
-        ctx.metrics
-            .first_response
-            .get_or_create(&WorkspaceLabels { workspace })
-            .observe(seconds as f64);
+        ctx.metrics.first_response(
+            after.workspace.as_deref().unwrap_or_default(),
+            seconds as f64,
+        );
     }
 }
 
@@ -205,11 +204,8 @@ async fn announce(
         match api.create(&PostParams::default(), &event).await {
             Ok(_) => {
                 if t.reason == "Breached" {
-                    let workspace = after.workspace.clone().unwrap_or_default();
                     ctx.metrics
-                        .breaches
-                        .get_or_create(&WorkspaceLabels { workspace })
-                        .inc();
+                        .breached(after.workspace.as_deref().unwrap_or_default());
                 }
             }
             Err(kube::Error::Api(e)) if e.code == 409 => {}

@@ -294,7 +294,8 @@ fn editor_permissions() -> BTreeSet<Permission> {
 }
 
 /// support-operator:workspace-admin, what admins get: the members' rights,
-/// deleting tickets, and reading the Events on them.
+/// deleting tickets, and reading the Events on them (both API groups:
+/// `kubectl describe ticket` and `kubectl get events` read core/v1).
 fn admin_permissions() -> BTreeSet<Permission> {
     let mut p = editor_permissions();
     p.extend(permissions(&[
@@ -305,6 +306,7 @@ fn admin_permissions() -> BTreeSet<Permission> {
             &[],
         ),
         ("events.k8s.io", "events", &["get", "list", "watch"], &[]),
+        ("", "events", &["get", "list", "watch"], &[]),
     ]));
     p
 }
@@ -1053,9 +1055,9 @@ async fn an_admin_holds_exactly_the_workspace_admin_rules_and_no_more() {
             .list(&ListParams::default())
             .await,
     );
-    // The role names events.k8s.io only: core/v1 Events (what `kubectl get
-    // events` reads) are the same objects under another API group.
-    forbidden(
+    // core/v1 Events (what `kubectl get events` and `kubectl describe`
+    // read) are the same objects under another API group: both are granted.
+    permitted(
         "list Events (core/v1) in the namespace",
         Api::<CoreEvent>::namespaced(as_dana.clone(), &ns)
             .list(&ListParams::default())
