@@ -30,20 +30,18 @@ pub enum Doc {
     Publisher(Box<Publisher>),
     /// `kind: List`, `apiVersion: v1`.
     List(Vec<Doc>),
-    /// Read whole, but not a resource this tool reads (or not a mapping):
-    /// the caller takes the slow path for the message.
+    /// An object of another API group (a Namespace, a ConfigMap, ...):
+    /// skipped and counted, or refused under `--strict-kinds`.
+    Foreign {
+        api_version: String,
+        kind: String,
+        /// `namespace/name` or `name`.
+        name: String,
+    },
+    /// Read whole, but refused (not a mapping, no kind, a kind or version
+    /// of our group that does not exist): the caller takes the slow path
+    /// for the message; the slow path leaves it in place of a refused one.
     Refused,
-}
-
-impl Doc {
-    /// Whether this document, or one in its list, is not one of ours.
-    pub fn refused(&self) -> bool {
-        match self {
-            Doc::Refused => true,
-            Doc::List(items) => items.iter().any(Doc::refused),
-            _ => false,
-        }
-    }
 }
 
 impl<'de> de::Deserialize<'de> for Doc {
@@ -121,6 +119,22 @@ impl<'de> Visitor<'de> for DocVisitor {
             let list: ListBody = typed(rest)?;
             return Ok(Doc::List(list.items.unwrap_or_default()));
         }
+        if kind.is_empty() || api_version.is_empty() {
+            rest.drain()?;
+            return Ok(Doc::Refused);
+        }
+        if api_version.split_once('/').map_or("", |(g, _)| g) != super::GROUP {
+            let body: ForeignBody = typed(rest)?;
+            let name = body.metadata.map_or(String::new(), |m| match m.namespace {
+                Some(ns) if !ns.is_empty() => format!("{ns}/{}", m.name.unwrap_or_default()),
+                _ => m.name.unwrap_or_default(),
+            });
+            return Ok(Doc::Foreign {
+                api_version,
+                kind,
+                name,
+            });
+        }
         if api_version != API_VERSION {
             rest.drain()?;
             return Ok(Doc::Refused);
@@ -137,6 +151,18 @@ impl<'de> Visitor<'de> for DocVisitor {
             }
         })
     }
+}
+
+/// What is read of a foreign object: its name, for `--strict-kinds`.
+#[derive(serde::Deserialize)]
+struct ForeignBody {
+    metadata: Option<ForeignMeta>,
+}
+
+#[derive(serde::Deserialize)]
+struct ForeignMeta {
+    name: Option<String>,
+    namespace: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
