@@ -53,6 +53,10 @@ pub struct EvaluateArgs {
     /// Fail (exit 1) on warnings too.
     #[arg(long)]
     pub warnings_as_errors: bool,
+    /// The manifests before the change (files, folders or `-`): print, per
+    /// ticket, what the change from these to `-f` does, and a summary.
+    #[arg(long, num_args = 1..)]
+    pub baseline: Vec<PathBuf>,
     /// The instant to evaluate at (RFC 3339); default: the current time.
     #[arg(long, value_parser = parse_now)]
     pub now: Option<Timestamp>,
@@ -332,6 +336,16 @@ fn run_evaluate(args: &EvaluateArgs) -> ExitCode {
         Err(e) => return unreadable(&e.to_string()),
     };
     let now = args.now.unwrap_or_else(Timestamp::now);
+    if !args.baseline.is_empty() {
+        let baseline = match Manifests::load_with_stdin(&args.baseline, stdin.as_deref()) {
+            Ok(m) => m,
+            Err(e) => return unreadable(&e.to_string()),
+        };
+        let code = run_impact(&baseline, &manifests, now, args);
+        std::mem::forget(baseline);
+        std::mem::forget(manifests);
+        return code;
+    }
     if args.output == Output::Json {
         let code = evaluate_json(&manifests, now, args);
         // The process ends right after this: freeing every ticket and
@@ -362,6 +376,104 @@ fn run_evaluate(args: &EvaluateArgs) -> ExitCode {
     std::mem::forget(evaluated);
     std::mem::forget(manifests);
     code
+}
+
+/// `evaluate --baseline OLD -f NEW`: what the change does to every ticket,
+/// judged by the same core on both sides; the new side's findings as usual.
+fn run_impact(baseline: &Manifests, manifests: &Manifests, now: Timestamp, args: &EvaluateArgs) -> ExitCode {
+    use crate::evaluate::impact;
+    let (old_catalog, new_catalog) = (baseline.catalog(), manifests.catalog());
+    let before = impact::statuses(baseline, &old_catalog, now);
+    let after = impact::statuses(manifests, &new_catalog, now);
+    let result = impact::compare(&before, &after);
+    let findings = crate::evaluate::findings_of(manifests, &new_catalog, &args.operator_namespace, now, gate(args));
+    let code = match args.output {
+        Output::Json => print_json(&serde_json::json!({
+            "summary": result.summary,
+            "tickets": result.tickets,
+            "findings": findings,
+        })),
+        Output::Yaml => match serde_saphyr::to_string(&result) {
+            Ok(s) => print_out(&s),
+            Err(e) => return unreadable(&format!("cannot render YAML: {e}")),
+        },
+        Output::Sarif => print_json(&crate::evaluate::sarif::log(&findings)),
+        Output::Table => print_out(&impact_table(&result, now)),
+    };
+    if code != ExitCode::SUCCESS {
+        return code;
+    }
+    findings_exit(&findings, manifests, args)
+}
+
+/// One line per ticket that changes, then the summary line.
+pub fn impact_table(result: &crate::evaluate::impact::Impact, now: Timestamp) -> String {
+    use crate::evaluate::impact::{Change, DueChange, moved};
+    let at = |t: &Option<Timestamp>| {
+        t.map_or("-".to_string(), |t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+    };
+    let due = |d: &Option<DueChange>| match d {
+        None => "=".to_string(),
+        Some(d) => match d.moved_seconds {
+            Some(s) => format!("{} → {} ({})", at(&d.before), at(&d.after), moved(s)),
+            None => format!("{} → {}", at(&d.before), at(&d.after)),
+        },
+    };
+    let change = |c: &Option<Change<String>>| match c {
+        None => "=".to_string(),
+        Some(c) => format!(
+            "{} → {}",
+            c.before.as_deref().unwrap_or("-"),
+            c.after.as_deref().unwrap_or("-")
+        ),
+    };
+    let mut rows: Vec<[String; 8]> = vec![[
+        "TICKET".into(),
+        "CHANGE".into(),
+        "DUE (UTC)".into(),
+        "RESOLUTION DUE (UTC)".into(),
+        "PHASE".into(),
+        "SEVERITY".into(),
+        "COVERAGE".into(),
+        "ESCALATION".into(),
+    ]];
+    for t in &result.tickets {
+        rows.push([
+            format!("{}/{}", t.namespace, t.name),
+            t.change.to_string(),
+            due(&t.response_due),
+            due(&t.resolution_due),
+            change(&t.phase),
+            change(&t.severity),
+            change(&t.coverage),
+            change(&t.escalation),
+        ]);
+    }
+    let mut out = aligned(&rows);
+    out.push_str(&format!(
+        "\nat {}: {}\n",
+        now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        result.summary.line()
+    ));
+    out
+}
+
+/// Rows as columns padded to their widest cell, two spaces apart.
+fn aligned<const N: usize>(rows: &[[String; N]]) -> String {
+    let widths: Vec<usize> = (0..N)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 const COLUMNS: usize = 9;
@@ -466,19 +578,7 @@ pub fn table(evaluated: &Evaluated, now: Timestamp) -> String {
             next_of(s),
         ]);
     }
-    let widths: Vec<usize> = (0..COLUMNS)
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for row in &rows {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-    }
+    let mut out = aligned(&rows);
     let maps: Vec<String> = evaluated
         .report
         .config_maps

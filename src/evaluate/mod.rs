@@ -13,6 +13,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 pub mod checks;
+pub mod impact;
 pub mod sarif;
 
 use crate::api::{Ticket, TicketStatus};
@@ -74,6 +75,17 @@ pub fn findings_of(
                 ))
         }));
     }
+    // An object the API server would refuse is reported once, by the check
+    // that refuses it, not again as not Ready for the same cause.
+    let refused: std::collections::BTreeSet<(&str, &str)> = manifests
+        .findings
+        .iter()
+        .filter(|f| f.check.refused_by_api_server())
+        .map(|f| (f.kind.as_str(), f.name.as_str()))
+        .collect();
+    found.retain(|f| {
+        f.check != Check::Readiness || !refused.contains(&(f.kind.as_str(), f.name.as_str()))
+    });
     manifests.locate_fields(&mut found);
     let mut all = manifests.findings.clone();
     all.extend(found);
@@ -232,7 +244,7 @@ impl Serialize for StreamedTickets<'_, '_> {
 }
 
 /// Reports for `tickets`, in order, computed on up to `threads` threads.
-fn evaluate_chunk(
+pub(crate) fn evaluate_chunk(
     catalog: &Catalog,
     tickets: &[&Ticket],
     now: Timestamp,

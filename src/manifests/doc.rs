@@ -140,11 +140,11 @@ impl<'de> Visitor<'de> for DocVisitor {
             return Ok(Doc::Refused);
         }
         Ok(match kind.as_str() {
-            "SlaPolicy" => Doc::Policy(typed(rest)?),
-            "SupportTier" => Doc::Tier(typed(rest)?),
-            "Workspace" => Doc::Workspace(typed(rest)?),
-            "Ticket" => Doc::Ticket(typed(rest)?),
-            "Publisher" => Doc::Publisher(typed(rest)?),
+            "SlaPolicy" => known(rest)?.map_or(Doc::Refused, Doc::Policy),
+            "SupportTier" => known(rest)?.map_or(Doc::Refused, Doc::Tier),
+            "Workspace" => known(rest)?.map_or(Doc::Refused, Doc::Workspace),
+            "Ticket" => known(rest)?.map_or(Doc::Refused, Doc::Ticket),
+            "Publisher" => known(rest)?.map_or(Doc::Refused, Doc::Publisher),
             _ => {
                 rest.drain()?;
                 Doc::Refused
@@ -226,4 +226,17 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Rest<A> {
 
 fn typed<'de, T: DeserializeOwned, A: MapAccess<'de>>(rest: Rest<A>) -> Result<T, A::Error> {
     T::deserialize(de::value::MapAccessDeserializer::new(rest))
+}
+
+/// The resource, or `None` if a field was not one of its own (an unknown
+/// field, which the API server refuses under strict field validation: the
+/// slow path then says which).
+fn known<'de, T: DeserializeOwned, A: MapAccess<'de>>(
+    rest: Rest<A>,
+) -> Result<Option<Box<T>>, A::Error> {
+    let mut unknown = false;
+    let value: T = serde_ignored::deserialize(de::value::MapAccessDeserializer::new(rest), |_| {
+        unknown = true
+    })?;
+    Ok((!unknown).then(|| Box::new(value)))
 }

@@ -23,6 +23,7 @@ use crate::catalog::Catalog;
 mod doc;
 mod finding;
 pub mod lines;
+pub mod schema;
 pub mod validate;
 
 use doc::Doc;

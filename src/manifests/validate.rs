@@ -35,11 +35,11 @@ pub(super) fn passes(doc: &Doc) -> bool {
         Doc::Refused => false,
         Doc::Foreign { .. } => true,
         Doc::List(items) => items.iter().all(passes),
-        Doc::Policy(o) => meta_ok("SlaPolicy", &o.metadata),
-        Doc::Tier(o) => meta_ok("SupportTier", &o.metadata),
-        Doc::Workspace(o) => meta_ok("Workspace", &o.metadata),
-        Doc::Ticket(o) => meta_ok("Ticket", &o.metadata),
-        Doc::Publisher(o) => meta_ok("Publisher", &o.metadata),
+        Doc::Policy(o) => meta_ok("SlaPolicy", &o.metadata) && typed_passes("SlaPolicy", o),
+        Doc::Tier(o) => meta_ok("SupportTier", &o.metadata) && typed_passes("SupportTier", o),
+        Doc::Workspace(o) => meta_ok("Workspace", &o.metadata) && typed_passes("Workspace", o),
+        Doc::Ticket(o) => meta_ok("Ticket", &o.metadata) && typed_passes("Ticket", o),
+        Doc::Publisher(o) => meta_ok("Publisher", &o.metadata) && typed_passes("Publisher", o),
     }
 }
 
@@ -47,12 +47,77 @@ fn meta_ok(kind: &str, meta: &ObjectMeta) -> bool {
     name_problems(kind, meta.name.as_deref(), meta.namespace.as_deref()).is_empty()
 }
 
-/// Every problem of one object (a mapping of one of our kinds).
+/// Every problem of one object (a mapping of one of our kinds): metadata,
+/// schema, and, when the schema holds, the CEL rules (they assume it does,
+/// as the API server's do).
 pub fn value(kind: &str, object: &Value) -> Vec<Problem> {
     let mut out = metadata(kind, object.get("metadata"));
-    let _ = object;
-    out.sort_by(|a, b| a.field.cmp(&b.field));
+    let schema = super::schema::check(kind, object);
+    let schema_ok = schema.is_empty();
+    out.extend(schema);
+    if schema_ok {
+        out.extend(cel(kind, object));
+    }
     out
+}
+
+/// Whether a typed object, written back as JSON, passes the schema's value
+/// checks and the CEL rules (its unknown fields were checked while it was
+/// read).
+fn typed_passes<T: serde::Serialize>(kind: &str, object: &T) -> bool {
+    match serde_json::to_value(object) {
+        Ok(v) => super::schema::check(kind, &v).is_empty() && cel(kind, &v).is_empty(),
+        Err(_) => false,
+    }
+}
+
+/// The CEL rules of the kind's CRD, compiled once per thread (kube-cel's
+/// validator is not shared between threads), over the object without its
+/// status (the API server resets status on create, before validating).
+fn cel(kind: &str, object: &Value) -> Vec<Problem> {
+    use kube::core::cel::{CompiledSchema, Validator, compile_schema};
+    use std::collections::HashMap;
+    thread_local! {
+        static COMPILED: (Validator, HashMap<String, CompiledSchema>) = (
+            Validator::new(),
+            super::schema::schemas()
+                .iter()
+                .map(|(kind, schema)| (kind.clone(), compile_schema(&without_status(schema))))
+                .collect(),
+        );
+    }
+    let stripped;
+    let object = if object.get("status").is_some() {
+        stripped = without_status(object);
+        &stripped
+    } else {
+        object
+    };
+    COMPILED.with(|(validator, compiled)| {
+        let Some(schema) = compiled.get(kind) else {
+            return Vec::new();
+        };
+        match validator.validate_compiled(schema, object, None) {
+            Ok(()) => Vec::new(),
+            Err(errors) => errors
+                .into_vec()
+                .into_iter()
+                .map(|e| Problem::new(Check::Cel, e.field_path.clone(), e.message.clone()))
+                .collect(),
+        }
+    })
+}
+
+/// The object (or schema) without `status` (its `properties.status`).
+fn without_status(value: &Value) -> Value {
+    let mut v = value.clone();
+    if let Some(map) = v.as_object_mut() {
+        map.remove("status");
+        if let Some(Value::Object(props)) = map.get_mut("properties") {
+            props.remove("status");
+        }
+    }
+    v
 }
 
 /// Fields of ObjectMeta (`kubectl --validate=strict` refuses others).
