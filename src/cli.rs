@@ -380,13 +380,24 @@ fn run_evaluate(args: &EvaluateArgs) -> ExitCode {
 
 /// `evaluate --baseline OLD -f NEW`: what the change does to every ticket,
 /// judged by the same core on both sides; the new side's findings as usual.
-fn run_impact(baseline: &Manifests, manifests: &Manifests, now: Timestamp, args: &EvaluateArgs) -> ExitCode {
+fn run_impact(
+    baseline: &Manifests,
+    manifests: &Manifests,
+    now: Timestamp,
+    args: &EvaluateArgs,
+) -> ExitCode {
     use crate::evaluate::impact;
     let (old_catalog, new_catalog) = (baseline.catalog(), manifests.catalog());
     let before = impact::statuses(baseline, &old_catalog, now);
     let after = impact::statuses(manifests, &new_catalog, now);
     let result = impact::compare(&before, &after);
-    let findings = crate::evaluate::findings_of(manifests, &new_catalog, &args.operator_namespace, now, gate(args));
+    let findings = crate::evaluate::findings_of(
+        manifests,
+        &new_catalog,
+        &args.operator_namespace,
+        now,
+        gate(args),
+    );
     let code = match args.output {
         Output::Json => print_json(&serde_json::json!({
             "summary": result.summary,
@@ -410,7 +421,9 @@ fn run_impact(baseline: &Manifests, manifests: &Manifests, now: Timestamp, args:
 pub fn impact_table(result: &crate::evaluate::impact::Impact, now: Timestamp) -> String {
     use crate::evaluate::impact::{Change, DueChange, moved};
     let at = |t: &Option<Timestamp>| {
-        t.map_or("-".to_string(), |t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+        t.map_or("-".to_string(), |t| {
+            t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+        })
     };
     let due = |d: &Option<DueChange>| match d {
         None => "=".to_string(),

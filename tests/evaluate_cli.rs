@@ -651,3 +651,139 @@ fn every_finding_is_reported_with_did_you_mean() {
     );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
 }
+
+/// A misspelled field: refused as `kubectl apply --validate=strict` refuses
+/// it, with the line and the field it probably meant; in SARIF too.
+#[test]
+fn an_unknown_field_is_refused_with_its_line_in_text_and_sarif() {
+    let stream = examples_stream().replacen("customerAvailability:", "customerAvailabilty:", 1);
+    let out = run_with_stdin(
+        &["evaluate", "-f", "-", "--now", NOW, "-o", "sarif"],
+        &stream,
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("field spec.customerAvailabilty: unknown field \"spec.customerAvailabilty\" (did you mean \"customerAvailability\"?)"),
+        "{err}"
+    );
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let unknown = results
+        .iter()
+        .find(|r| r["ruleId"] == "schema")
+        .unwrap_or_else(|| panic!("{results:#?}"));
+    assert_eq!(unknown["level"], "error");
+    let line = unknown["locations"][0]["physicalLocation"]["region"]["startLine"]
+        .as_u64()
+        .unwrap();
+    let text_line = stream.lines().nth(line as usize - 1).unwrap();
+    assert!(
+        text_line.contains("customerAvailabilty:"),
+        "line {line}: {text_line}"
+    );
+    let rules: Vec<&str> = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        rules.contains(&"schema") && rules.contains(&"cel"),
+        "{rules:?}"
+    );
+}
+
+/// `--baseline`: the unified policy's B target from 2h to 4h moves the due
+/// time of its B tickets by 2 business hours, and nothing else changes.
+#[test]
+fn impact_of_a_policy_change_per_ticket_and_in_sum() {
+    let files: Vec<(String, String)> = [
+        "policies.yaml",
+        "tiers.yaml",
+        "workspaces.yaml",
+        "publishers.yaml",
+        "tickets.yaml",
+    ]
+    .iter()
+    .map(|f| {
+        let mut text = std::fs::read_to_string(examples().join(f)).unwrap();
+        if *f == "policies.yaml" {
+            let at = text.find("name: unified").unwrap();
+            let b = at + text[at..].find("- name: B").unwrap();
+            let target = b + text[b..].find("initialResponse: 2h").unwrap();
+            text.replace_range(
+                target..target + "initialResponse: 2h".len(),
+                "initialResponse: 4h",
+            );
+        }
+        (f.to_string(), text)
+    })
+    .collect();
+    let borrowed: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let scratch = Scratch::new("impact", &borrowed);
+    let new = scratch.0.display().to_string();
+    let old = examples().display().to_string();
+    let now = "2026-11-23T12:00:00Z";
+    let out = run(&[
+        "evaluate",
+        "--baseline",
+        &old,
+        "-f",
+        &new,
+        "--now",
+        now,
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tickets = doc["tickets"].as_array().unwrap();
+    let down = tickets
+        .iter()
+        .find(|t| t["name"] == "payments-down-no-commitment")
+        .unwrap_or_else(|| panic!("{doc:#}"));
+    // Downgraded to B: 2h → 4h of 09:00–17:00 from Mon 08:00 UTC.
+    assert_eq!(down["responseDue"]["before"], "2026-11-23T11:00:00Z");
+    assert_eq!(down["responseDue"]["after"], "2026-11-23T13:00:00Z");
+    assert_eq!(down["responseDue"]["movedSeconds"], 7200);
+    assert_eq!(down["phase"]["before"], "Breached");
+    assert_ne!(down["phase"]["after"], "Breached");
+    for t in tickets {
+        assert!(
+            t.get("severity").is_none() && t.get("coverage").is_none(),
+            "{t}"
+        );
+    }
+    let summary = &doc["summary"];
+    assert_eq!(summary["tickets"], 21);
+    assert_eq!(
+        summary["dueTimeChanged"].as_u64(),
+        Some(
+            tickets
+                .iter()
+                .filter(|t| t.get("responseDue").is_some())
+                .count() as u64
+        )
+    );
+    // The same in the table, with its summary line; no change, no line.
+    let out = run(&["evaluate", "--baseline", &old, "-f", &new, "--now", now]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("2026-11-23T11:00:00Z → 2026-11-23T13:00:00Z (+2h)"),
+        "{text}"
+    );
+    assert!(text.contains("tickets change due time"), "{text}");
+    let out = run(&["evaluate", "--baseline", &old, "-f", &old, "--now", now]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(
+            ": 0 tickets change due time (0 earlier, 0 later), 0 become Breached, 0 become Rejected"
+        ),
+        "{text}"
+    );
+}

@@ -282,26 +282,37 @@ mod tests {
     #[test]
     fn due_moves_phases_and_additions_are_counted() {
         let before = vec![
-            report("a", serde_json::json!({"phase": "OnTrack", "responseDueAt": "2026-11-23T12:00:00Z", "severity": "B"})),
+            report(
+                "a",
+                serde_json::json!({"phase": "OnTrack", "responseDueAt": "2026-11-23T12:00:00Z", "severity": "B"}),
+            ),
             report("b", serde_json::json!({"phase": "OnTrack"})),
             report("c", serde_json::json!({"phase": "Pending"})),
         ];
         let after = vec![
-            report("a", serde_json::json!({"phase": "Breached", "responseDueAt": "2026-11-23T10:00:00Z", "severity": "B"})),
+            report(
+                "a",
+                serde_json::json!({"phase": "Breached", "responseDueAt": "2026-11-23T10:00:00Z", "severity": "B"}),
+            ),
             report("b", serde_json::json!({"phase": "OnTrack"})),
             report("d", serde_json::json!({"phase": "Pending"})),
         ];
         let impact = compare(&before, &after);
         assert_eq!(impact.tickets.len(), 3, "{impact:#?}");
         let a = &impact.tickets[0];
-        assert_eq!(a.response_due.as_ref().and_then(|d| d.moved_seconds), Some(-7200));
+        assert_eq!(
+            a.response_due.as_ref().and_then(|d| d.moved_seconds),
+            Some(-7200)
+        );
         assert!(a.severity.is_none());
         assert_eq!(impact.summary.due_time_changed, 1);
         assert_eq!(impact.summary.due_earlier, 1);
         assert_eq!(impact.summary.becomes.get("Breached"), Some(&1));
         assert_eq!((impact.summary.added, impact.summary.removed), (1, 1));
         assert_eq!(impact.summary.tickets, 4);
-        assert!(impact.summary.line().starts_with("1 tickets change due time (1 earlier, 0 later), 1 become Breached, 0 become Rejected"));
+        assert!(impact.summary.line().starts_with(
+            "1 tickets change due time (1 earlier, 0 later), 1 become Breached, 0 become Rejected"
+        ));
         assert_eq!(moved(-5400), "-1h30m");
         assert_eq!(moved(7200), "+2h");
     }

@@ -628,7 +628,7 @@ fn expand(path: &Path) -> Result<Vec<PathBuf>, ManifestError> {
 mod tests {
     use super::*;
 
-    const TICKET: &str = "apiVersion: supportpolicy.dev/v1alpha1\nkind: Ticket\nmetadata:\n  name: t\n  namespace: ns\nspec:\n  severity: B\n  title: x\n  contact:\n    email: a@contoso.com\n";
+    const TICKET: &str = "apiVersion: supportpolicy.dev/v1alpha1\nkind: Ticket\nmetadata:\n  name: t\n  namespace: ns\nspec:\n  severity: B\n  title: x\n";
 
     fn as_json(m: &Manifests) -> Value {
         serde_json::json!({
@@ -668,7 +668,7 @@ mod tests {
 
     #[test]
     fn keys_before_api_version_and_kind_are_replayed() {
-        let reordered = "metadata:\n  name: t\n  namespace: ns\nspec:\n  severity: B\n  title: x\n  contact:\n    email: a@contoso.com\nkind: Ticket\napiVersion: supportpolicy.dev/v1alpha1\n";
+        let reordered = "metadata:\n  name: t\n  namespace: ns\nspec:\n  severity: B\n  title: x\nkind: Ticket\napiVersion: supportpolicy.dev/v1alpha1\n";
         let (mut a, mut b) = (Manifests::default(), Manifests::default());
         a.add_str("a.yaml", TICKET).expect("usual order");
         b.add_str("b.yaml", reordered).expect("kind last");
@@ -683,7 +683,7 @@ mod tests {
         for (from, to, found) in [
             ("severity: B", "severity: no", "boolean"),
             ("title: x", "title: 12345", "integer"),
-            ("title: x", "title: 1.5", "floating point"),
+            ("title: x", "title: 1.5", "number"),
         ] {
             let mut m = Manifests::default();
             m.add_str("typed.yaml", &TICKET.replace(from, to))
@@ -732,7 +732,7 @@ mod tests {
         );
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(
-            found[0].starts_with("bad.yaml:18: Ticket ns/u: field spec.severity: "),
+            found[0].starts_with("bad.yaml:16: Ticket ns/u: field spec.severity: "),
             "{found:?}"
         );
         let found = findings_of(

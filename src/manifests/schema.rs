@@ -22,8 +22,18 @@ pub fn schemas() -> &'static HashMap<String, Value> {
         crate::api::crds()
             .into_iter()
             .filter_map(|crd| {
-                let schema = crd.spec.versions.first()?.schema.as_ref()?.open_api_v3_schema.as_ref()?;
-                Some((crd.spec.names.kind.clone(), serde_json::to_value(schema).ok()?))
+                let schema = crd
+                    .spec
+                    .versions
+                    .first()?
+                    .schema
+                    .as_ref()?
+                    .open_api_v3_schema
+                    .as_ref()?;
+                Some((
+                    crd.spec.names.kind.clone(),
+                    serde_json::to_value(schema).ok()?,
+                ))
             })
             .collect()
     })
@@ -31,9 +41,12 @@ pub fn schemas() -> &'static HashMap<String, Value> {
 
 /// Regular expressions of `pattern`s, compiled once per pattern.
 fn regex(pattern: &str) -> Option<regex::Regex> {
-    static CACHE: OnceLock<std::sync::Mutex<BTreeMap<String, Option<regex::Regex>>>> = OnceLock::new();
+    static CACHE: OnceLock<std::sync::Mutex<BTreeMap<String, Option<regex::Regex>>>> =
+        OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
-    let mut cache = cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut cache = cache
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     cache
         .entry(pattern.to_string())
         .or_insert_with(|| regex::Regex::new(pattern).ok())
@@ -71,7 +84,9 @@ pub fn check(kind: &str, object: &Value) -> Vec<Problem> {
 
 fn unknown(path: &str, known: Option<&serde_json::Map<String, Value>>) -> Problem {
     let key = path.rsplit('.').next().unwrap_or(path);
-    let hint = known.map_or(String::new(), |k| super::suggestion(key, k.keys().map(String::as_str)));
+    let hint = known.map_or(String::new(), |k| {
+        super::suggestion(key, k.keys().map(String::as_str))
+    });
     Problem {
         check: Check::Schema,
         field: path.to_string(),
@@ -79,8 +94,18 @@ fn unknown(path: &str, known: Option<&serde_json::Map<String, Value>>) -> Proble
     }
 }
 
-fn required(schema: &Value, map: &serde_json::Map<String, Value>, path: &str, out: &mut Vec<Problem>) {
-    for name in schema.get("required").and_then(Value::as_array).into_iter().flatten() {
+fn required(
+    schema: &Value,
+    map: &serde_json::Map<String, Value>,
+    path: &str,
+    out: &mut Vec<Problem>,
+) {
+    for name in schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let Some(name) = name.as_str() else { continue };
         if map.get(name).is_none_or(Value::is_null) {
             out.push(Problem {
@@ -147,10 +172,16 @@ impl Walk<'_> {
             Some(t) => t == actual,
         };
         if !fits {
-            let want = if int_or_string { "integer or string" } else { declared.unwrap_or("?") };
+            let want = if int_or_string {
+                "integer or string"
+            } else {
+                declared.unwrap_or("?")
+            };
             self.invalid(
                 path,
-                format!("Invalid value: {actual:?}: {path} in body must be of type {want}: {actual:?}"),
+                format!(
+                    "Invalid value: {actual:?}: {path} in body must be of type {want}: {actual:?}"
+                ),
             );
             return;
         }
@@ -192,7 +223,10 @@ impl Walk<'_> {
         {
             self.invalid(
                 path,
-                format!("Invalid value: {:?}: {path} in body should be at least {min} chars long", shorten(text)),
+                format!(
+                    "Invalid value: {:?}: {path} in body should be at least {min} chars long",
+                    shorten(text)
+                ),
             );
         }
         if let Some(pattern) = schema.get("pattern").and_then(Value::as_str)
@@ -200,7 +234,10 @@ impl Walk<'_> {
         {
             self.invalid(
                 path,
-                format!("Invalid value: {:?}: {path} in body should match '{pattern}'", shorten(text)),
+                format!(
+                    "Invalid value: {:?}: {path} in body should match '{pattern}'",
+                    shorten(text)
+                ),
             );
         }
         if schema.get("format").and_then(Value::as_str) == Some("date-time")
@@ -222,15 +259,29 @@ impl Walk<'_> {
         if let Some(min) = schema.get("minimum").and_then(Value::as_f64) {
             let exclusive = schema.get("exclusiveMinimum").and_then(Value::as_bool) == Some(true);
             if v < min || (exclusive && v == min) {
-                let rel = if exclusive { "greater than" } else { "greater than or equal to" };
-                self.invalid(path, format!("Invalid value: {n}: {path} in body should be {rel} {min}"));
+                let rel = if exclusive {
+                    "greater than"
+                } else {
+                    "greater than or equal to"
+                };
+                self.invalid(
+                    path,
+                    format!("Invalid value: {n}: {path} in body should be {rel} {min}"),
+                );
             }
         }
         if let Some(max) = schema.get("maximum").and_then(Value::as_f64) {
             let exclusive = schema.get("exclusiveMaximum").and_then(Value::as_bool) == Some(true);
             if v > max || (exclusive && v == max) {
-                let rel = if exclusive { "less than" } else { "less than or equal to" };
-                self.invalid(path, format!("Invalid value: {n}: {path} in body should be {rel} {max}"));
+                let rel = if exclusive {
+                    "less than"
+                } else {
+                    "less than or equal to"
+                };
+                self.invalid(
+                    path,
+                    format!("Invalid value: {n}: {path} in body should be {rel} {max}"),
+                );
             }
         }
     }
@@ -240,18 +291,27 @@ impl Walk<'_> {
         if let Some(max) = schema.get("maxItems").and_then(Value::as_u64)
             && n > max
         {
-            self.invalid(path, format!("Too many: {n}: must have at most {max} items"));
+            self.invalid(
+                path,
+                format!("Too many: {n}: must have at most {max} items"),
+            );
         }
         if let Some(min) = schema.get("minItems").and_then(Value::as_u64)
             && n < min
         {
-            self.invalid(path, format!("Invalid value: {n}: {path} in body should have at least {min} items"));
+            self.invalid(
+                path,
+                format!("Invalid value: {n}: {path} in body should have at least {min} items"),
+            );
         }
         match schema.get("x-kubernetes-list-type").and_then(Value::as_str) {
             Some("set") => {
                 for (i, item) in items.iter().enumerate() {
                     if items[..i].contains(item) {
-                        self.invalid(&format!("{path}[{i}]"), format!("Duplicate value: {}", shorten(&item.to_string())));
+                        self.invalid(
+                            &format!("{path}[{i}]"),
+                            format!("Duplicate value: {}", shorten(&item.to_string())),
+                        );
                     }
                 }
             }
@@ -264,7 +324,9 @@ impl Walk<'_> {
                     .filter_map(Value::as_str)
                     .collect();
                 let key_of = |item: &Value| -> Vec<Value> {
-                    keys.iter().map(|k| item.get(*k).cloned().unwrap_or(Value::Null)).collect()
+                    keys.iter()
+                        .map(|k| item.get(*k).cloned().unwrap_or(Value::Null))
+                        .collect()
                 };
                 for (i, item) in items.iter().enumerate() {
                     let key = key_of(item);

@@ -1127,7 +1127,10 @@ async fn every_bad_manifest_gets_the_same_clear_verdict_online_and_offline() {
     failures.extend(extra);
     let online = outcomes.iter().filter(|(_, o)| o.refused.0).count();
     let offline = outcomes.iter().filter(|(_, o)| o.refused.1).count();
-    let same = outcomes.iter().filter(|(_, o)| o.refused.0 == o.refused.1).count();
+    let same = outcomes
+        .iter()
+        .filter(|(_, o)| o.refused.0 == o.refused.1)
+        .count();
     eprintln!(
         "\ngate: the API server refused {online} cases, evaluate {offline}; same verdict on {same} of {}, the rest declared (`differs:`)",
         outcomes.len()
