@@ -10,8 +10,8 @@ use jiff::tz::TimeZone;
 use serde::Serialize;
 
 use crate::deadline::plan::Plan;
-use crate::evaluate::{Evaluated, StreamedReport, evaluate_manifests};
-use crate::manifests::Manifests;
+use crate::evaluate::{Evaluated, GateOptions, StreamedReport, evaluate_with};
+use crate::manifests::{Finding, Manifests, Severity};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -29,10 +29,12 @@ pub enum Command {
     /// Run the operator: controllers, health and metrics server, leader election.
     Run(RunArgs),
     /// Apply the deadline rules offline to manifest files or folders and print
-    /// every Ticket's status and the ConfigMaps the operator would write.
+    /// every Ticket's status and the ConfigMaps the operator would write; a
+    /// pre-merge gate: every object is checked as the API server checks it.
     ///
-    /// Exit codes: 0 all good; 1 input could not be read (nothing printed);
-    /// 2 printed, but some reference dangles or some object would not be Ready.
+    /// Exit codes: 0 no error; 1 findings (the cluster would refuse an
+    /// object, a reference dangles, an object would not be Ready; output
+    /// still printed); 2 usage error or unreadable input (nothing printed).
     Evaluate(EvaluateArgs),
     /// Print the CustomResourceDefinitions as YAML (or write one file each).
     Crds(CrdsArgs),
@@ -40,9 +42,21 @@ pub enum Command {
 
 #[derive(clap::Args, Debug)]
 pub struct EvaluateArgs {
-    /// Manifest files or folders (YAML or JSON, multi-document; folders recursively).
+    /// Manifest files or folders (YAML or JSON, multi-document; folders
+    /// recursively); `-` reads standard input (`kustomize build | evaluate -f -`).
     #[arg(short = 'f', long = "filename", required = true, num_args = 1..)]
     pub paths: Vec<PathBuf>,
+    /// Refuse objects of other kinds (Namespaces, ConfigMaps, ...) instead of
+    /// skipping them.
+    #[arg(long)]
+    pub strict_kinds: bool,
+    /// Fail (exit 1) on warnings too.
+    #[arg(long)]
+    pub warnings_as_errors: bool,
+    /// The manifests before the change (files, folders or `-`): print, per
+    /// ticket, what the change from these to `-f` does, and a summary.
+    #[arg(long, num_args = 1..)]
+    pub baseline: Vec<PathBuf>,
     /// The instant to evaluate at (RFC 3339); default: the current time.
     #[arg(long, value_parser = parse_now)]
     pub now: Option<Timestamp>,
@@ -126,6 +140,8 @@ pub enum Output {
     Json,
     Yaml,
     Table,
+    /// SARIF 2.1.0: the findings, for code-scanning annotations.
+    Sarif,
 }
 
 fn parse_now(text: &str) -> Result<Timestamp, String> {
@@ -236,59 +252,247 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::from(1)
 }
 
+/// `evaluate`'s exit codes (see [`Command::Evaluate`]).
+const EXIT_FINDINGS: u8 = 1;
+const EXIT_UNREADABLE: u8 = 2;
+
+/// Input that cannot be read, or output that cannot be written: exit 2.
+fn unreadable(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(EXIT_UNREADABLE)
+}
+
 /// `evaluate -o json`: streamed, see [`StreamedReport`].
-fn evaluate_json(manifests: &Manifests, now: Timestamp, operator_namespace: &str) -> ExitCode {
+fn evaluate_json(manifests: &Manifests, now: Timestamp, args: &EvaluateArgs) -> ExitCode {
     let catalog = manifests.catalog();
-    let report = StreamedReport::new(manifests, &catalog, now, operator_namespace);
+    let report = StreamedReport::new(
+        manifests,
+        &catalog,
+        now,
+        &args.operator_namespace,
+        gate(args),
+    );
     let code = print_json(&report);
     if code != ExitCode::SUCCESS {
         return code;
     }
-    findings_exit(&manifests.findings(&catalog, operator_namespace))
+    findings_exit(&report.findings, manifests, args)
 }
 
-/// Prints findings to stderr: exit 2 if there are any.
-fn findings_exit(findings: &[crate::manifests::Finding]) -> ExitCode {
+fn gate(args: &EvaluateArgs) -> GateOptions {
+    GateOptions {
+        strict_kinds: args.strict_kinds,
+    }
+}
+
+/// Prints findings and a summary to stderr: exit 1 if any is an error (or
+/// a warning, with `--warnings-as-errors`).
+fn findings_exit(findings: &[Finding], manifests: &Manifests, args: &EvaluateArgs) -> ExitCode {
+    let mut errors = 0;
+    let mut warnings = 0;
     for finding in findings {
-        eprintln!("error: {finding}");
+        match finding.severity {
+            Severity::Error => {
+                errors += 1;
+                eprintln!("error: {finding}");
+            }
+            Severity::Warning => {
+                warnings += 1;
+                eprintln!("warning: {finding}");
+            }
+        }
     }
-    if findings.is_empty() {
-        ExitCode::SUCCESS
+    let skipped = manifests.skipped.len();
+    if errors + warnings > 0 || (skipped > 0 && !args.strict_kinds) {
+        let mut line = format!("{errors} errors, {warnings} warnings");
+        if skipped > 0 && !args.strict_kinds {
+            line.push_str(&format!("; {skipped} objects of other kinds skipped"));
+        }
+        eprintln!("{line}");
+    }
+    if errors > 0 || (args.warnings_as_errors && warnings > 0) {
+        ExitCode::from(EXIT_FINDINGS)
     } else {
-        ExitCode::from(2)
+        ExitCode::SUCCESS
     }
+}
+
+/// Standard input, read whole when `-f -` asks for it.
+fn read_stdin(args: &EvaluateArgs) -> Result<Option<String>, String> {
+    if !args
+        .paths
+        .iter()
+        .any(|p| p.as_os_str() == crate::manifests::STDIN)
+    {
+        return Ok(None);
+    }
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut text)
+        .map_err(|e| format!("-: cannot read standard input: {e}"))?;
+    Ok(Some(text))
 }
 
 fn run_evaluate(args: &EvaluateArgs) -> ExitCode {
-    let manifests = match Manifests::load(&args.paths) {
+    let stdin = match read_stdin(args) {
+        Ok(text) => text,
+        Err(e) => return unreadable(&e),
+    };
+    let manifests = match Manifests::load_with_stdin(&args.paths, stdin.as_deref()) {
         Ok(m) => m,
-        Err(e) => return fail(&e.to_string()),
+        Err(e) => return unreadable(&e.to_string()),
     };
     let now = args.now.unwrap_or_else(Timestamp::now);
+    if !args.baseline.is_empty() {
+        let baseline = match Manifests::load_with_stdin(&args.baseline, stdin.as_deref()) {
+            Ok(m) => m,
+            Err(e) => return unreadable(&e.to_string()),
+        };
+        let code = run_impact(&baseline, &manifests, now, args);
+        std::mem::forget(baseline);
+        std::mem::forget(manifests);
+        return code;
+    }
     if args.output == Output::Json {
-        let code = evaluate_json(&manifests, now, &args.operator_namespace);
+        let code = evaluate_json(&manifests, now, args);
         // The process ends right after this: freeing every ticket and
         // string one by one took ~13% of the run at 100,000 tickets, and the
         // system reclaims the memory at exit anyway.
         std::mem::forget(manifests);
         return code;
     }
-    let evaluated = evaluate_manifests(&manifests, now, &args.operator_namespace);
+    let evaluated = evaluate_with(&manifests, now, &args.operator_namespace, gate(args));
     let text = match args.output {
         Output::Yaml => match serde_saphyr::to_string(&evaluated.report) {
             Ok(s) => s,
-            Err(e) => return fail(&format!("cannot render YAML: {e}")),
+            Err(e) => return unreadable(&format!("cannot render YAML: {e}")),
         },
+        Output::Sarif => {
+            match serde_json::to_string_pretty(&crate::evaluate::sarif::log(&evaluated.findings)) {
+                Ok(s) => s + "\n",
+                Err(e) => return unreadable(&format!("cannot render SARIF: {e}")),
+            }
+        }
         _ => table(&evaluated, now),
     };
     let code = print_out(&text);
     if code != ExitCode::SUCCESS {
         return code;
     }
-    let code = findings_exit(&evaluated.findings);
+    let code = findings_exit(&evaluated.findings, &manifests, args);
     std::mem::forget(evaluated);
     std::mem::forget(manifests);
     code
+}
+
+/// `evaluate --baseline OLD -f NEW`: what the change does to every ticket,
+/// judged by the same core on both sides; the new side's findings as usual.
+fn run_impact(
+    baseline: &Manifests,
+    manifests: &Manifests,
+    now: Timestamp,
+    args: &EvaluateArgs,
+) -> ExitCode {
+    use crate::evaluate::impact;
+    let (old_catalog, new_catalog) = (baseline.catalog(), manifests.catalog());
+    let before = impact::statuses(baseline, &old_catalog, now);
+    let after = impact::statuses(manifests, &new_catalog, now);
+    let result = impact::compare(&before, &after);
+    let findings = crate::evaluate::findings_of(
+        manifests,
+        &new_catalog,
+        &args.operator_namespace,
+        now,
+        gate(args),
+    );
+    let code = match args.output {
+        Output::Json => print_json(&serde_json::json!({
+            "summary": result.summary,
+            "tickets": result.tickets,
+            "findings": findings,
+        })),
+        Output::Yaml => match serde_saphyr::to_string(&result) {
+            Ok(s) => print_out(&s),
+            Err(e) => return unreadable(&format!("cannot render YAML: {e}")),
+        },
+        Output::Sarif => print_json(&crate::evaluate::sarif::log(&findings)),
+        Output::Table => print_out(&impact_table(&result, now)),
+    };
+    if code != ExitCode::SUCCESS {
+        return code;
+    }
+    findings_exit(&findings, manifests, args)
+}
+
+/// One line per ticket that changes, then the summary line.
+pub fn impact_table(result: &crate::evaluate::impact::Impact, now: Timestamp) -> String {
+    use crate::evaluate::impact::{Change, DueChange, moved};
+    let at = |t: &Option<Timestamp>| {
+        t.map_or("-".to_string(), |t| {
+            t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+        })
+    };
+    let due = |d: &Option<DueChange>| match d {
+        None => "=".to_string(),
+        Some(d) => match d.moved_seconds {
+            Some(s) => format!("{} → {} ({})", at(&d.before), at(&d.after), moved(s)),
+            None => format!("{} → {}", at(&d.before), at(&d.after)),
+        },
+    };
+    let change = |c: &Option<Change<String>>| match c {
+        None => "=".to_string(),
+        Some(c) => format!(
+            "{} → {}",
+            c.before.as_deref().unwrap_or("-"),
+            c.after.as_deref().unwrap_or("-")
+        ),
+    };
+    let mut rows: Vec<[String; 8]> = vec![[
+        "TICKET".into(),
+        "CHANGE".into(),
+        "DUE (UTC)".into(),
+        "RESOLUTION DUE (UTC)".into(),
+        "PHASE".into(),
+        "SEVERITY".into(),
+        "COVERAGE".into(),
+        "ESCALATION".into(),
+    ]];
+    for t in &result.tickets {
+        rows.push([
+            format!("{}/{}", t.namespace, t.name),
+            t.change.to_string(),
+            due(&t.response_due),
+            due(&t.resolution_due),
+            change(&t.phase),
+            change(&t.severity),
+            change(&t.coverage),
+            change(&t.escalation),
+        ]);
+    }
+    let mut out = aligned(&rows);
+    out.push_str(&format!(
+        "\nat {}: {}\n",
+        now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        result.summary.line()
+    ));
+    out
+}
+
+/// Rows as columns padded to their widest cell, two spaces apart.
+fn aligned<const N: usize>(rows: &[[String; N]]) -> String {
+    let widths: Vec<usize> = (0..N)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 const COLUMNS: usize = 9;
@@ -393,19 +597,7 @@ pub fn table(evaluated: &Evaluated, now: Timestamp) -> String {
             next_of(s),
         ]);
     }
-    let widths: Vec<usize> = (0..COLUMNS)
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for row in &rows {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-    }
+    let mut out = aligned(&rows);
     let maps: Vec<String> = evaluated
         .report
         .config_maps
@@ -424,5 +616,18 @@ pub fn table(evaluated: &Evaluated, now: Timestamp) -> String {
         now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         maps.join(", ")
     ));
+    if !evaluated.report.skipped.is_empty() {
+        let kinds: Vec<String> = evaluated
+            .report
+            .skipped
+            .iter()
+            .map(|(kind, n)| format!("{kind} ×{n}"))
+            .collect();
+        out.push_str(&format!(
+            "skipped {} objects of other kinds: {}\n",
+            evaluated.report.skipped.values().sum::<usize>(),
+            kinds.join(", ")
+        ));
+    }
     out
 }

@@ -268,7 +268,7 @@ fn a_missing_publisher_is_a_finding() {
         args.extend(["-f", f.as_str()]);
     }
     let out = run(&args);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
         err.contains("Ticket marketing-support/crm-plugin-crash: field spec.product.publisher: no Publisher named \"contoso\""),
@@ -330,7 +330,7 @@ spec:
 fn unparsable_yaml_names_the_file_and_line() {
     assert_fails(
         &[("broken.yaml", "kind: SlaPolicy\nspec: [unclosed\n")],
-        1,
+        2,
         &["broken.yaml", "not valid YAML", "line 2"],
     );
 }
@@ -343,7 +343,7 @@ fn unknown_kind_names_the_object() {
             "apiVersion: supportpolicy.dev/v1alpha1\nkind: SupportPlan\nmetadata: {name: gold}\n",
         )],
         1,
-        &["kinds.yaml", "SupportPlan gold", "unknown kind"],
+        &["kinds.yaml:1: SupportPlan gold", "unknown kind"],
     );
 }
 
@@ -373,7 +373,10 @@ fn duplicate_names_name_both_files() {
     assert_fails(
         &[("one.yaml", POLICY), ("two.yaml", POLICY)],
         1,
-        &["SlaPolicy p is defined twice", "one.yaml", "two.yaml"],
+        &[
+            "two.yaml:1: SlaPolicy p: is defined twice: first in",
+            "one.yaml:1",
+        ],
     );
 }
 
@@ -397,13 +400,22 @@ spec: {supportModel: Formal, slaPolicy: platinum}
         &scratch.path("policy.yaml"),
     ]);
     let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
         err.contains(
-            "tier.yaml: SupportTier gold: field spec.slaPolicy: no SlaPolicy named \"platinum\""
+            "tier.yaml:4: SupportTier gold: field spec.slaPolicy: no SlaPolicy named \"platinum\""
         ),
         "{err}"
     );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let finding = &doc["findings"][0];
+    assert_eq!(finding["file"], scratch.path("tier.yaml"));
+    assert_eq!(finding["line"], 4);
+    assert_eq!(finding["kind"], "SupportTier");
+    assert_eq!(finding["name"], "gold");
+    assert_eq!(finding["field"], "spec.slaPolicy");
+    assert_eq!(finding["severity"], "error");
+    assert_eq!(finding["check"], "reference");
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(doc["tickets"].as_array().unwrap().is_empty());
 }
@@ -413,7 +425,7 @@ fn an_unknown_time_zone_is_reported_not_panicked() {
     let bad = POLICY.replace("timeZone: UTC", "timeZone: Mars/Olympus_Mons");
     assert_fails(
         &[("policy.yaml", &bad)],
-        2,
+        1,
         &[
             "SlaPolicy p",
             "spec.calendars[0].timeZone",
@@ -425,8 +437,9 @@ fn an_unknown_time_zone_is_reported_not_panicked() {
 #[test]
 fn missing_paths_and_bad_flags_fail_cleanly() {
     let out = run(&["evaluate", "-f", "/nonexistent/nowhere.yaml"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("/nonexistent/nowhere.yaml"));
+    assert!(out.stdout.is_empty());
     let out = run(&[
         "evaluate",
         "-f",
@@ -434,8 +447,19 @@ fn missing_paths_and_bad_flags_fail_cleanly() {
         "--now",
         "yesterday",
     ]);
-    assert_ne!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("RFC 3339"));
+    // clap's own usage errors: 2 as well, never the findings code.
+    for args in [
+        &["evaluate"][..],
+        &["evaluate", "-f", "x", "--bogus"],
+        &["evaluate", "-f", "x", "-o", "csv"],
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+    }
+    let out = run(&["evaluate", "--help"]);
+    assert_eq!(out.status.code(), Some(0));
 }
 
 #[test]
@@ -455,4 +479,311 @@ fn crds_command_prints_the_checked_in_crds() {
             std::fs::read_to_string(dir.join(format!("{name}.supportpolicy.dev.yaml"))).unwrap();
         assert!(text.contains(&file), "{name} differs from crds/");
     }
+}
+
+/// Runs evaluate with `stdin` as standard input.
+fn run_with_stdin(args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = bin()
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// The examples as one stream, as `kustomize build` or `helm template`
+/// would print them, with a Namespace among them.
+fn examples_stream() -> String {
+    let mut text =
+        String::from("apiVersion: v1\nkind: Namespace\nmetadata: {name: finance-support}\n");
+    for f in [
+        "policies.yaml",
+        "tiers.yaml",
+        "workspaces.yaml",
+        "publishers.yaml",
+        "tickets.yaml",
+    ] {
+        text.push_str("---\n");
+        text.push_str(&std::fs::read_to_string(examples().join(f)).unwrap());
+    }
+    text
+}
+
+#[test]
+fn standard_input_reads_a_built_stream_and_skips_other_kinds() {
+    let out = run_with_stdin(
+        &["evaluate", "-f", "-", "--now", NOW, "-o", "json"],
+        &examples_stream(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["tickets"].as_array().unwrap().len(), 21);
+    assert_eq!(doc["skipped"]["v1/Namespace"], 1);
+    assert!(
+        stderr(&out).contains("1 objects of other kinds skipped"),
+        "{}",
+        stderr(&out)
+    );
+    // --strict-kinds refuses it, naming it and where it is.
+    let out = run_with_stdin(
+        &[
+            "evaluate",
+            "-f",
+            "-",
+            "--now",
+            NOW,
+            "-o",
+            "json",
+            "--strict-kinds",
+        ],
+        &examples_stream(),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("error: -:1: Namespace finance-support: is of kind Namespace (v1), not one this tool reads (--strict-kinds)"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_kustomize_folder_is_read_with_its_kustomization_skipped() {
+    let mut files: Vec<(String, String)> = [
+        "policies.yaml",
+        "tiers.yaml",
+        "workspaces.yaml",
+        "publishers.yaml",
+        "tickets.yaml",
+    ]
+    .iter()
+    .map(|f| {
+        (
+            f.to_string(),
+            std::fs::read_to_string(examples().join(f)).unwrap(),
+        )
+    })
+    .collect();
+    // Without apiVersion or kind, as kustomization files usually are.
+    files.push((
+        "kustomization.yaml".into(),
+        "resources:\n- policies.yaml\n- tiers.yaml\n".into(),
+    ));
+    files.push((
+        "namespace.yaml".into(),
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: finance-support}\n".into(),
+    ));
+    let borrowed: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let scratch = Scratch::new("kustomize", &borrowed);
+    let dir = scratch.0.display().to_string();
+    let out = run(&["evaluate", "-f", &dir, "--now", NOW]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("21 tickets at"), "{text}");
+    assert!(
+        text.contains("skipped 2 objects of other kinds: kustomize.config.k8s.io/v1beta1/Kustomization ×1, v1/Namespace ×1"),
+        "{text}"
+    );
+}
+
+/// Every finding, not only the first, each with a near-miss suggestion;
+/// warnings do not fail the gate unless asked.
+#[test]
+fn every_finding_is_reported_with_did_you_mean() {
+    let stream = examples_stream()
+        .replace("tier: critical", "tier: critcal")
+        .replace("region: north-america", "region: north-amerika")
+        .replace("slaPolicy: unified", "slaPolicy: unifed");
+    let out = run_with_stdin(
+        &["evaluate", "-f", "-", "--now", NOW, "-o", "json"],
+        &stream,
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("no SlaPolicy named \"unifed\" (did you mean \"unified\"?)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("no SupportTier named \"critcal\" (did you mean \"critical\"?)"),
+        "{err}"
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = doc["findings"].as_array().unwrap();
+    let errors = findings.iter().filter(|f| f["severity"] == "error").count();
+    assert!(errors >= 2, "{findings:#?}");
+    for f in findings {
+        assert!(f["line"].as_u64().is_some_and(|l| l > 1), "{f}");
+    }
+    // A region that names no calendar is a warning, with the suggestion.
+    let stream = examples_stream().replace("region: north-america", "region: north-amerika");
+    let out = run_with_stdin(
+        &["evaluate", "-f", "-", "--now", "2026-12-01T00:00:00Z"],
+        &stream,
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("warning: -:") && err.contains("field spec.region: region \"north-amerika\" names no calendar of SlaPolicy \"unified\": the default calendar (UTC) is used (did you mean \"north-america\"?)"),
+        "{err}"
+    );
+    let out = run_with_stdin(
+        &[
+            "evaluate",
+            "-f",
+            "-",
+            "--now",
+            "2026-12-01T00:00:00Z",
+            "--warnings-as-errors",
+        ],
+        &stream,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+}
+
+/// A misspelled field: refused as `kubectl apply --validate=strict` refuses
+/// it, with the line and the field it probably meant; in SARIF too.
+#[test]
+fn an_unknown_field_is_refused_with_its_line_in_text_and_sarif() {
+    let stream = examples_stream().replacen("customerAvailability:", "customerAvailabilty:", 1);
+    let out = run_with_stdin(
+        &["evaluate", "-f", "-", "--now", NOW, "-o", "sarif"],
+        &stream,
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("field spec.customerAvailabilty: unknown field \"spec.customerAvailabilty\" (did you mean \"customerAvailability\"?)"),
+        "{err}"
+    );
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let unknown = results
+        .iter()
+        .find(|r| r["ruleId"] == "schema")
+        .unwrap_or_else(|| panic!("{results:#?}"));
+    assert_eq!(unknown["level"], "error");
+    let line = unknown["locations"][0]["physicalLocation"]["region"]["startLine"]
+        .as_u64()
+        .unwrap();
+    let text_line = stream.lines().nth(line as usize - 1).unwrap();
+    assert!(
+        text_line.contains("customerAvailabilty:"),
+        "line {line}: {text_line}"
+    );
+    let rules: Vec<&str> = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        rules.contains(&"schema") && rules.contains(&"cel"),
+        "{rules:?}"
+    );
+}
+
+/// `--baseline`: the unified policy's B target from 2h to 4h moves the due
+/// time of its B tickets by 2 business hours, and nothing else changes.
+#[test]
+fn impact_of_a_policy_change_per_ticket_and_in_sum() {
+    let files: Vec<(String, String)> = [
+        "policies.yaml",
+        "tiers.yaml",
+        "workspaces.yaml",
+        "publishers.yaml",
+        "tickets.yaml",
+    ]
+    .iter()
+    .map(|f| {
+        let mut text = std::fs::read_to_string(examples().join(f)).unwrap();
+        if *f == "policies.yaml" {
+            let at = text.find("name: unified").unwrap();
+            let b = at + text[at..].find("- name: B").unwrap();
+            let target = b + text[b..].find("initialResponse: 2h").unwrap();
+            text.replace_range(
+                target..target + "initialResponse: 2h".len(),
+                "initialResponse: 4h",
+            );
+        }
+        (f.to_string(), text)
+    })
+    .collect();
+    let borrowed: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let scratch = Scratch::new("impact", &borrowed);
+    let new = scratch.0.display().to_string();
+    let old = examples().display().to_string();
+    let now = "2026-11-23T12:00:00Z";
+    let out = run(&[
+        "evaluate",
+        "--baseline",
+        &old,
+        "-f",
+        &new,
+        "--now",
+        now,
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tickets = doc["tickets"].as_array().unwrap();
+    let down = tickets
+        .iter()
+        .find(|t| t["name"] == "payments-down-no-commitment")
+        .unwrap_or_else(|| panic!("{doc:#}"));
+    // Downgraded to B: 2h → 4h of 09:00–17:00 from Mon 08:00 UTC.
+    assert_eq!(down["responseDue"]["before"], "2026-11-23T11:00:00Z");
+    assert_eq!(down["responseDue"]["after"], "2026-11-23T13:00:00Z");
+    assert_eq!(down["responseDue"]["movedSeconds"], 7200);
+    assert_eq!(down["phase"]["before"], "Breached");
+    assert_ne!(down["phase"]["after"], "Breached");
+    for t in tickets {
+        assert!(
+            t.get("severity").is_none() && t.get("coverage").is_none(),
+            "{t}"
+        );
+    }
+    let summary = &doc["summary"];
+    assert_eq!(summary["tickets"], 21);
+    assert_eq!(
+        summary["dueTimeChanged"].as_u64(),
+        Some(
+            tickets
+                .iter()
+                .filter(|t| t.get("responseDue").is_some())
+                .count() as u64
+        )
+    );
+    // The same in the table, with its summary line; no change, no line.
+    let out = run(&["evaluate", "--baseline", &old, "-f", &new, "--now", now]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("2026-11-23T11:00:00Z → 2026-11-23T13:00:00Z (+2h)"),
+        "{text}"
+    );
+    assert!(text.contains("tickets change due time"), "{text}");
+    let out = run(&["evaluate", "--baseline", &old, "-f", &old, "--now", now]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(
+            ": 0 tickets change due time (0 earlier, 0 later), 0 become Breached, 0 become Rejected"
+        ),
+        "{text}"
+    );
 }

@@ -30,20 +30,18 @@ pub enum Doc {
     Publisher(Box<Publisher>),
     /// `kind: List`, `apiVersion: v1`.
     List(Vec<Doc>),
-    /// Read whole, but not a resource this tool reads (or not a mapping):
-    /// the caller takes the slow path for the message.
+    /// An object of another API group (a Namespace, a ConfigMap, ...):
+    /// skipped and counted, or refused under `--strict-kinds`.
+    Foreign {
+        api_version: String,
+        kind: String,
+        /// `namespace/name` or `name`.
+        name: String,
+    },
+    /// Read whole, but refused (not a mapping, no kind, a kind or version
+    /// of our group that does not exist): the caller takes the slow path
+    /// for the message; the slow path leaves it in place of a refused one.
     Refused,
-}
-
-impl Doc {
-    /// Whether this document, or one in its list, is not one of ours.
-    pub fn refused(&self) -> bool {
-        match self {
-            Doc::Refused => true,
-            Doc::List(items) => items.iter().any(Doc::refused),
-            _ => false,
-        }
-    }
 }
 
 impl<'de> de::Deserialize<'de> for Doc {
@@ -121,22 +119,50 @@ impl<'de> Visitor<'de> for DocVisitor {
             let list: ListBody = typed(rest)?;
             return Ok(Doc::List(list.items.unwrap_or_default()));
         }
+        if kind.is_empty() || api_version.is_empty() {
+            rest.drain()?;
+            return Ok(Doc::Refused);
+        }
+        if api_version.split_once('/').map_or("", |(g, _)| g) != super::GROUP {
+            let body: ForeignBody = typed(rest)?;
+            let name = body.metadata.map_or(String::new(), |m| match m.namespace {
+                Some(ns) if !ns.is_empty() => format!("{ns}/{}", m.name.unwrap_or_default()),
+                _ => m.name.unwrap_or_default(),
+            });
+            return Ok(Doc::Foreign {
+                api_version,
+                kind,
+                name,
+            });
+        }
         if api_version != API_VERSION {
             rest.drain()?;
             return Ok(Doc::Refused);
         }
         Ok(match kind.as_str() {
-            "SlaPolicy" => Doc::Policy(typed(rest)?),
-            "SupportTier" => Doc::Tier(typed(rest)?),
-            "Workspace" => Doc::Workspace(typed(rest)?),
-            "Ticket" => Doc::Ticket(typed(rest)?),
-            "Publisher" => Doc::Publisher(typed(rest)?),
+            "SlaPolicy" => known(rest)?.map_or(Doc::Refused, Doc::Policy),
+            "SupportTier" => known(rest)?.map_or(Doc::Refused, Doc::Tier),
+            "Workspace" => known(rest)?.map_or(Doc::Refused, Doc::Workspace),
+            "Ticket" => known(rest)?.map_or(Doc::Refused, Doc::Ticket),
+            "Publisher" => known(rest)?.map_or(Doc::Refused, Doc::Publisher),
             _ => {
                 rest.drain()?;
                 Doc::Refused
             }
         })
     }
+}
+
+/// What is read of a foreign object: its name, for `--strict-kinds`.
+#[derive(serde::Deserialize)]
+struct ForeignBody {
+    metadata: Option<ForeignMeta>,
+}
+
+#[derive(serde::Deserialize)]
+struct ForeignMeta {
+    name: Option<String>,
+    namespace: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -200,4 +226,17 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Rest<A> {
 
 fn typed<'de, T: DeserializeOwned, A: MapAccess<'de>>(rest: Rest<A>) -> Result<T, A::Error> {
     T::deserialize(de::value::MapAccessDeserializer::new(rest))
+}
+
+/// The resource, or `None` if a field was not one of its own (an unknown
+/// field, which the API server refuses under strict field validation: the
+/// slow path then says which).
+fn known<'de, T: DeserializeOwned, A: MapAccess<'de>>(
+    rest: Rest<A>,
+) -> Result<Option<Box<T>>, A::Error> {
+    let mut unknown = false;
+    let value: T = serde_ignored::deserialize(de::value::MapAccessDeserializer::new(rest), |_| {
+        unknown = true
+    })?;
+    Ok((!unknown).then(|| Box::new(value)))
 }

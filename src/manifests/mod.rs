@@ -1,5 +1,10 @@
-//! Reading manifests (YAML or JSON, multi-document, files or folders) into the
-//! four resources, with errors that name the file, the object and the field.
+//! Reading manifests (YAML or JSON, multi-document, files, folders or
+//! standard input) into the five resources, and checking each object as the
+//! API server would before it stores it: the CRD's schema and CEL rules
+//! ([`validate`]) and the object's metadata. Every problem becomes a
+//! [`Finding`] naming file, line, object and field; reading goes on past it,
+//! so that one run reports them all. Only input that cannot be read at all
+//! (a missing file, broken YAML, a budget exceeded) stops it.
 //!
 //! YAML is read with `serde-saphyr`: maintained, pure Rust, built to never
 //! panic on hostile input, and its errors carry line, column and a snippet.
@@ -7,23 +12,58 @@
 //! libyaml port or are one person's unreviewed rewrite.)
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::api::{API_VERSION, Publisher, SlaPolicy, SupportTier, Ticket, Workspace};
-use crate::catalog::{Catalog, Lookup};
+use crate::catalog::Catalog;
 
 mod doc;
+mod finding;
+pub mod lines;
+pub mod schema;
+pub mod validate;
+
 use doc::Doc;
+pub use finding::{Check, Finding, Severity, did_you_mean, edit_distance, suggestion};
 
 /// Largest manifest file read; a support model is kilobytes, not this.
 pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 
-/// The resources found in a set of manifests, each with where it came from.
+/// The name `-f -` (standard input) is reported under.
+pub const STDIN: &str = "-";
+
+/// The API group of our resources: another version of it is refused, not
+/// skipped as a foreign kind.
+const GROUP: &str = "supportpolicy.dev";
+
+/// The namespace kubectl files a namespaced object without one in (its
+/// context's namespace, `default` unless configured).
+pub const DEFAULT_NAMESPACE: &str = "default";
+
+/// Where an object was read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub path: String,
+    /// The first line of its document.
+    pub line: Option<usize>,
+}
+
+/// An object of another kind than ours, passed over (a Namespace, a
+/// ConfigMap, a `kustomization.yaml`): `kustomize build | evaluate -f -`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: String,
+    pub line: Option<usize>,
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+}
+
+/// The resources found in a set of manifests, each with where it came from,
+/// and what reading them found.
 #[derive(Debug, Default, Clone)]
 pub struct Manifests {
     pub policies: Vec<SlaPolicy>,
@@ -31,12 +71,20 @@ pub struct Manifests {
     pub workspaces: Vec<Workspace>,
     pub tickets: Vec<Ticket>,
     pub publishers: Vec<Publisher>,
-    /// `Kind/namespace/name` → file, for messages about an object.
-    pub origins: BTreeMap<String, String>,
+    /// `Kind namespace/name` → where it was read, for messages about it.
+    pub origins: BTreeMap<String, Origin>,
+    /// Objects of other kinds, not evaluated.
+    pub skipped: Vec<Skipped>,
+    /// What the API server would refuse, and objects defined twice, in
+    /// input order. Refused documents are left out of the evaluation when
+    /// their types cannot hold them, kept when only a check failed.
+    pub findings: Vec<Finding>,
+    /// The text read from standard input, to locate findings in it.
+    stdin_text: Option<String>,
 }
 
-/// Why manifests could not be read. Nothing is returned when one is bad:
-/// a partial set would give wrong verdicts about the rest.
+/// Why manifests could not be read at all (exit 2). Everything less is a
+/// [`Finding`].
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
     #[error("{path}: cannot read: {source}")]
@@ -49,45 +97,45 @@ pub enum ManifestError {
     TooLarge { path: String },
     #[error("{path}: not valid YAML: {message}")]
     Syntax { path: String, message: String },
-    #[error("{path}: {object}: {message}")]
-    Object {
-        path: String,
-        object: String,
-        message: String,
-    },
-    #[error("{path}: {object}: field {field}: {message}")]
-    Field {
-        path: String,
-        object: String,
-        field: String,
-        message: String,
-    },
-    #[error("{object} is defined twice: in {first} and in {second}")]
-    Duplicate {
-        object: String,
-        first: String,
-        second: String,
-    },
     #[error("{0}: no manifests found (looked for *.yaml, *.yml, *.json)")]
     Empty(String),
 }
 
+/// One file's documents, typed where they could be, with what was found.
+struct ParsedFile {
+    name: String,
+    docs: Vec<(Option<usize>, Doc)>,
+    findings: Vec<Finding>,
+}
+
 impl Manifests {
-    /// Reads files and folders (recursively, in name order).
+    /// Reads files and folders (recursively, in name order); `-` reads
+    /// `stdin` (the caller reads standard input: this layer does not).
     pub fn load(paths: &[PathBuf]) -> Result<Self, ManifestError> {
+        Self::load_with_stdin(paths, None)
+    }
+
+    /// [`Manifests::load`], with the text of standard input for `-`.
+    pub fn load_with_stdin(paths: &[PathBuf], stdin: Option<&str>) -> Result<Self, ManifestError> {
         let mut out = Manifests::default();
         for path in paths {
+            if path.as_os_str() == STDIN {
+                let text = stdin.unwrap_or_default();
+                out.add_str(STDIN, text)?;
+                out.stdin_text = Some(text.to_string());
+                continue;
+            }
             let files = expand(path)?;
             if files.is_empty() {
                 return Err(ManifestError::Empty(path.display().to_string()));
             }
             // Files are parsed a few at a time on their own threads (YAML
             // parsing is most of the cost of loading), then added in order,
-            // so the first error reported is still the first in file order
-            // and at most `threads` parsed files are held at once.
+            // so findings come in file order and at most `threads` parsed
+            // files are held at once.
             let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
             for batch in files.chunks(threads) {
-                let parsed: Vec<Result<(String, Vec<Doc>), ManifestError>> = if batch.len() == 1 {
+                let parsed: Vec<Result<ParsedFile, ManifestError>> = if batch.len() == 1 {
                     vec![parse_file(&batch[0])]
                 } else {
                     std::thread::scope(|scope| {
@@ -102,78 +150,72 @@ impl Manifests {
                     })
                 };
                 for result in parsed {
-                    let (name, docs) = result?;
-                    out.add_docs(&name, docs)?;
+                    out.add_parsed(result?);
                 }
             }
         }
         Ok(out)
     }
 
-    /// Adds every document of one YAML (or JSON) stream.
+    /// Adds every document of one YAML (or JSON) stream. Errs only when the
+    /// stream cannot be read; refused documents become [`Manifests::findings`].
     pub fn add_str(&mut self, path: &str, text: &str) -> Result<(), ManifestError> {
-        let docs = parse_docs(path, text)?;
-        self.add_docs(path, docs)
-    }
-
-    fn add_docs(&mut self, path: &str, docs: Vec<Doc>) -> Result<(), ManifestError> {
-        for (i, doc) in docs.into_iter().enumerate() {
-            self.add_doc(path, i + 1, doc)?;
-        }
+        let parsed = parse_text(path, text)?;
+        self.add_parsed(parsed);
         Ok(())
     }
 
-    /// Checks what the schema cannot (a name; a ticket's namespace) and
-    /// records the object, refusing a second definition of it.
-    fn add_doc(&mut self, path: &str, doc: usize, parsed: Doc) -> Result<(), ManifestError> {
-        let required = |kind: &str, meta: &ObjectMeta| -> Result<(), ManifestError> {
-            if meta.name.as_deref().unwrap_or_default().is_empty() {
-                return Err(ManifestError::Field {
-                    path: path.to_string(),
-                    object: format!("document {doc} ({kind})"),
-                    field: "metadata.name".into(),
-                    message: "is required".into(),
-                });
-            }
-            Ok(())
-        };
+    fn add_parsed(&mut self, parsed: ParsedFile) {
+        self.findings.extend(parsed.findings);
+        for (line, doc) in parsed.docs {
+            self.add_doc(&parsed.name, line, doc);
+        }
+    }
+
+    /// Records the object, refusing a second definition of it.
+    fn add_doc(&mut self, path: &str, line: Option<usize>, parsed: Doc) {
         match parsed {
             Doc::List(items) => {
                 for item in items {
-                    self.add_doc(path, doc, item)?;
+                    self.add_doc(path, line, item);
                 }
             }
-            Doc::Refused => {
-                // Only the slow path's documents reach here with a reason;
-                // a fast-path `Refused` made the caller take the slow path.
-                return Err(ManifestError::Object {
-                    path: path.to_string(),
-                    object: format!("document {doc}"),
-                    message: "is not a support-operator resource".into(),
-                });
-            }
+            // Only the slow path yields documents with a verdict; a refused
+            // one from the fast path made the caller take the slow path.
+            Doc::Refused => {}
+            Doc::Foreign {
+                api_version,
+                kind,
+                name,
+            } => self.skipped.push(Skipped {
+                path: path.to_string(),
+                line,
+                api_version,
+                kind,
+                name,
+            }),
             Doc::Policy(obj) => {
-                required("SlaPolicy", &obj.metadata)?;
-                self.record(path, "SlaPolicy", &obj.metadata)?;
-                self.policies.push(*obj);
+                if self.record(path, line, "SlaPolicy", &obj.metadata) {
+                    self.policies.push(*obj);
+                }
             }
             Doc::Tier(obj) => {
-                required("SupportTier", &obj.metadata)?;
-                self.record(path, "SupportTier", &obj.metadata)?;
-                self.tiers.push(*obj);
+                if self.record(path, line, "SupportTier", &obj.metadata) {
+                    self.tiers.push(*obj);
+                }
             }
             Doc::Workspace(obj) => {
-                required("Workspace", &obj.metadata)?;
-                self.record(path, "Workspace", &obj.metadata)?;
-                self.workspaces.push(*obj);
+                if self.record(path, line, "Workspace", &obj.metadata) {
+                    self.workspaces.push(*obj);
+                }
             }
             Doc::Publisher(obj) => {
-                required("Publisher", &obj.metadata)?;
-                self.record(path, "Publisher", &obj.metadata)?;
-                self.publishers.push(*obj);
+                if self.record(path, line, "Publisher", &obj.metadata) {
+                    self.publishers.push(*obj);
+                }
             }
-            Doc::Ticket(obj) => {
-                required("Ticket", &obj.metadata)?;
+            Doc::Ticket(mut obj) => {
+                // As kubectl does: no namespace is its context's namespace.
                 if obj
                     .metadata
                     .namespace
@@ -181,41 +223,45 @@ impl Manifests {
                     .unwrap_or_default()
                     .is_empty()
                 {
-                    return Err(ManifestError::Field {
-                        path: path.to_string(),
-                        object: format!(
-                            "Ticket {}",
-                            obj.metadata.name.as_deref().unwrap_or_default()
-                        ),
-                        field: "metadata.namespace".into(),
-                        message: "is required: a ticket lives in its workspace's namespace".into(),
-                    });
+                    obj.metadata.namespace = Some(DEFAULT_NAMESPACE.to_string());
                 }
-                self.record(path, "Ticket", &obj.metadata)?;
-                self.tickets.push(*obj);
+                if self.record(path, line, "Ticket", &obj.metadata) {
+                    self.tickets.push(*obj);
+                }
             }
         }
-        Ok(())
     }
 
-    fn record(&mut self, path: &str, kind: &str, meta: &ObjectMeta) -> Result<(), ManifestError> {
+    /// Whether the object is new; a second definition is a finding.
+    fn record(&mut self, path: &str, line: Option<usize>, kind: &str, meta: &ObjectMeta) -> bool {
         let key = object_key(kind, meta);
         if let Some(first) = self.origins.get(&key) {
-            return Err(ManifestError::Duplicate {
-                object: key,
-                first: first.clone(),
-                second: path.to_string(),
-            });
+            let first = match first.line {
+                Some(l) => format!("{}:{l}", first.path),
+                None => first.path.clone(),
+            };
+            self.findings.push(
+                Finding::error(Check::Duplicate, path, kind, &display_name(meta))
+                    .at(line)
+                    .message(format!(
+                        "is defined twice: first in {first}; this one is ignored"
+                    )),
+            );
+            return false;
         }
-        self.origins.insert(key, path.to_string());
-        Ok(())
+        self.origins.insert(
+            key,
+            Origin {
+                path: path.to_string(),
+                line,
+            },
+        );
+        true
     }
 
     /// Where an object was read from.
-    pub fn origin(&self, kind: &str, meta: &ObjectMeta) -> &str {
-        self.origins
-            .get(&object_key(kind, meta))
-            .map_or("?", String::as_str)
+    pub fn origin(&self, kind: &str, meta: &ObjectMeta) -> Option<&Origin> {
+        self.origins.get(&object_key(kind, meta))
     }
 
     /// The snapshot the rules judge tickets against.
@@ -223,32 +269,45 @@ impl Manifests {
         Catalog::new(&self.policies, &self.tiers, &self.workspaces)
             .with_publishers(self.publishers.iter().cloned().map(std::sync::Arc::new))
     }
+
+    /// Sharpens the lines of `findings` that name a field: the line where
+    /// that field's keys appear below the object's first line. Reads the
+    /// files again (findings are few; the text is not kept).
+    pub fn locate_fields(&self, findings: &mut [Finding]) {
+        let mut texts: BTreeMap<String, Option<String>> = BTreeMap::new();
+        for f in findings.iter_mut() {
+            let (Some(line), false) = (f.line, f.field.is_empty()) else {
+                continue;
+            };
+            let text = texts.entry(f.path.clone()).or_insert_with(|| {
+                if f.path == STDIN {
+                    self.stdin_text.clone()
+                } else {
+                    std::fs::read_to_string(&f.path).ok()
+                }
+            });
+            if let Some(text) = text {
+                f.line = Some(lines::locate(text, line, &f.field));
+            }
+        }
+    }
+}
+
+/// `namespace/name` or `name`.
+pub fn display_name(meta: &ObjectMeta) -> String {
+    match &meta.namespace {
+        Some(ns) if !ns.is_empty() => format!("{ns}/{}", meta.name.as_deref().unwrap_or_default()),
+        _ => meta.name.clone().unwrap_or_default(),
+    }
 }
 
 /// `Kind namespace/name` or `Kind name`.
 pub fn object_key(kind: &str, meta: &ObjectMeta) -> String {
-    match &meta.namespace {
-        Some(ns) if !ns.is_empty() => {
-            format!("{kind} {ns}/{}", meta.name.as_deref().unwrap_or_default())
-        }
-        _ => format!("{kind} {}", meta.name.as_deref().unwrap_or_default()),
-    }
-}
-
-fn typed<T: DeserializeOwned>(path: &str, label: &str, value: Value) -> Result<T, ManifestError> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let field = e.path().to_string();
-        ManifestError::Field {
-            path: path.to_string(),
-            object: label.to_string(),
-            field: if field == "." { "(root)".into() } else { field },
-            message: e.into_inner().to_string(),
-        }
-    })
+    format!("{kind} {}", display_name(meta))
 }
 
 /// Reads and parses one file into its documents, refusing oversized files.
-fn parse_file(file: &Path) -> Result<(String, Vec<Doc>), ManifestError> {
+fn parse_file(file: &Path) -> Result<ParsedFile, ManifestError> {
     let name = file.display().to_string();
     let len = std::fs::metadata(file)
         .map_err(|source| ManifestError::Io {
@@ -263,8 +322,31 @@ fn parse_file(file: &Path) -> Result<(String, Vec<Doc>), ManifestError> {
         path: name.clone(),
         source,
     })?;
-    let docs = parse_docs(&name, &text)?;
-    Ok((name, docs))
+    if is_kustomization(file) {
+        // kustomize's own file: often without apiVersion and kind.
+        return Ok(ParsedFile {
+            docs: vec![(
+                Some(1),
+                Doc::Foreign {
+                    api_version: "kustomize.config.k8s.io/v1beta1".into(),
+                    kind: "Kustomization".into(),
+                    name: String::new(),
+                },
+            )],
+            name,
+            findings: Vec::new(),
+        });
+    }
+    parse_text(&name, &text)
+}
+
+fn is_kustomization(file: &Path) -> bool {
+    file.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+        matches!(
+            n,
+            "kustomization.yaml" | "kustomization.yml" | "Kustomization"
+        )
+    })
 }
 
 /// YAML budgets for `evaluate`, counted by the parser as it reads (so a
@@ -304,129 +386,204 @@ fn over_budget(e: &serde_saphyr::Error) -> bool {
         e,
         E::Budget { .. }
             | E::AliasReplayLimitExceeded { .. }
-            | E::AliasReplayStackDepthExceeded { .. }
             | E::AliasReplayCounterOverflow { .. }
+            | E::AliasReplayStackDepthExceeded { .. }
     )
 }
 
 /// The documents of one stream, parsed straight into the resources; on any
-/// problem, parsed again the slow way for a message naming object and field.
-fn parse_docs(path: &str, text: &str) -> Result<Vec<Doc>, ManifestError> {
+/// problem, parsed again the slow way for findings naming object and field.
+fn parse_text(path: &str, text: &str) -> Result<ParsedFile, ManifestError> {
     // Spec instants as strictly as the API server reads them (see
     // `api::common::instant`): only manifests, never the cluster's objects.
-    crate::api::common::instant::strictly(|| parse_docs_strictly(path, text))
+    crate::api::common::instant::strictly(|| parse_strictly(path, text))
 }
 
-fn parse_docs_strictly(path: &str, text: &str) -> Result<Vec<Doc>, ManifestError> {
+fn parse_strictly(path: &str, text: &str) -> Result<ParsedFile, ManifestError> {
     // `no_schema`: an unquoted `75` or `no` is a number or a boolean, as it
     // is to kubectl; the fast path must not take it for a string field.
     let mut strict = yaml_options();
     strict.no_schema = true;
     match serde_saphyr::from_multiple_with_options::<Doc>(text, strict) {
-        Ok(docs) if !docs.iter().any(Doc::refused) => Ok(docs),
+        Ok(docs) if docs.iter().all(validate::passes) => {
+            let starts = lines::document_starts(text);
+            Ok(ParsedFile {
+                name: path.to_string(),
+                docs: docs
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, d)| (starts.get(i).copied(), d))
+                    .collect(),
+                findings: Vec::new(),
+            })
+        }
         Err(e) if over_budget(&e) => Err(ManifestError::Syntax {
             path: path.to_string(),
             message: e.to_string(),
         }),
-        fast => {
-            let slow = slow_docs(path, text)?;
-            match fast {
-                // Cannot happen (the slow path refuses what the fast one
-                // refused), but a wrong message beats a wrong verdict.
-                Err(e) => Err(ManifestError::Syntax {
-                    path: path.to_string(),
-                    message: e.to_string(),
-                }),
-                Ok(_) => Ok(slow),
-            }
-        }
+        _ => slow_docs(path, text),
     }
 }
 
-/// Every document as a `serde_json::Value`, then typed with
-/// `serde_path_to_error`, so that the error names the field.
-fn slow_docs(path: &str, text: &str) -> Result<Vec<Doc>, ManifestError> {
+/// Every document as a `serde_json::Value`, checked as the API server
+/// checks it, then typed with `serde_path_to_error` so that an error names
+/// the field.
+fn slow_docs(path: &str, text: &str) -> Result<ParsedFile, ManifestError> {
     let values: Vec<Value> = serde_saphyr::from_multiple_with_options(text, yaml_options())
         .map_err(|e| ManifestError::Syntax {
             path: path.to_string(),
             message: e.to_string(),
         })?;
-    values
-        .into_iter()
-        .enumerate()
-        .map(|(i, value)| value_doc(path, i + 1, value))
-        .collect()
+    let starts = lines::document_starts(text);
+    let mut out = ParsedFile {
+        name: path.to_string(),
+        docs: Vec::new(),
+        findings: Vec::new(),
+    };
+    for (i, value) in values.into_iter().enumerate() {
+        let line = starts.get(i).copied();
+        let doc = value_doc(path, text, line, value, &mut out.findings);
+        out.docs.push((line, doc));
+    }
+    Ok(out)
 }
 
-fn value_doc(path: &str, doc: usize, value: Value) -> Result<Doc, ManifestError> {
-    let object_err = |object: String, message: String| ManifestError::Object {
-        path: path.to_string(),
-        object,
-        message,
-    };
+/// One document: skipped, refused (with findings), or typed.
+fn value_doc(
+    path: &str,
+    text: &str,
+    line: Option<usize>,
+    value: Value,
+    findings: &mut Vec<Finding>,
+) -> Doc {
     let Value::Object(map) = &value else {
         if value.is_null() {
-            return Ok(Doc::List(Vec::new()));
+            return Doc::List(Vec::new());
         }
-        return Err(object_err(
-            format!("document {doc}"),
-            "is not a mapping (an object with apiVersion and kind)".into(),
-        ));
+        findings.push(
+            Finding::error(Check::Kind, path, "", "")
+                .at(line)
+                .message("is not a mapping (an object with apiVersion and kind)"),
+        );
+        return Doc::Refused;
     };
-    let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_string();
-    let kind = text(map.get("kind"));
-    let api_version = text(map.get("apiVersion"));
-    let name = text(map.get("metadata").and_then(|m| m.get("name")));
-    let label = if name.is_empty() {
-        format!(
-            "document {doc} ({})",
-            if kind.is_empty() { "no kind" } else { &kind }
-        )
-    } else {
-        format!("{kind} {name}")
-    };
+    let text_of = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_string();
+    let kind = text_of(map.get("kind"));
+    let api_version = text_of(map.get("apiVersion"));
+    let meta = map.get("metadata");
+    let name = text_of(meta.and_then(|m| m.get("name")));
+    let namespace = text_of(meta.and_then(|m| m.get("namespace")));
     if kind == "List" && api_version == "v1" {
         let items = map
             .get("items")
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();
-        return items
-            .into_iter()
-            .map(|item| value_doc(path, doc, item))
-            .collect::<Result<Vec<_>, _>>()
-            .map(Doc::List);
+        return Doc::List(
+            items
+                .into_iter()
+                .map(|item| value_doc(path, text, line, item, findings))
+                .collect(),
+        );
+    }
+    let shown = if namespace.is_empty() || kind != "Ticket" {
+        name.clone()
+    } else {
+        format!("{namespace}/{name}")
+    };
+    let refuse = |findings: &mut Vec<Finding>, message: String| {
+        findings.push(
+            Finding::error(Check::Kind, path, &kind, &shown)
+                .at(line)
+                .message(message),
+        );
+        Doc::Refused
+    };
+    if kind.is_empty() {
+        return refuse(
+            findings,
+            "has no kind: every object needs apiVersion and kind".into(),
+        );
+    }
+    if api_version.is_empty() {
+        return refuse(findings, "has no apiVersion".into());
+    }
+    let group = api_version.split_once('/').map_or("", |(g, _)| g);
+    if group != GROUP {
+        return Doc::Foreign {
+            api_version,
+            kind,
+            name: shown,
+        };
     }
     if api_version != API_VERSION {
-        return Err(object_err(
-            label,
+        return refuse(
+            findings,
+            format!("apiVersion {api_version:?} is not served: use {API_VERSION:?}"),
+        );
+    }
+    const KINDS: [&str; 5] = [
+        "SlaPolicy",
+        "SupportTier",
+        "Workspace",
+        "Ticket",
+        "Publisher",
+    ];
+    if !KINDS.contains(&kind.as_str()) {
+        return refuse(
+            findings,
             format!(
-                "apiVersion {api_version:?} is not {API_VERSION:?}; only support-operator resources are read"
+                "unknown kind {kind:?}{}: expected SlaPolicy, SupportTier, Workspace, Ticket or Publisher",
+                suggestion(&kind, KINDS)
             ),
-        ));
+        );
     }
-    if name.is_empty() {
-        return Err(ManifestError::Field {
-            path: path.to_string(),
-            object: label,
-            field: "metadata.name".into(),
-            message: "is required".into(),
-        });
+    let problems = validate::value(&kind, &value);
+    let refused = !problems.is_empty();
+    // Without a usable name the object cannot be stored, nor referred to.
+    let nameless = problems.iter().any(|p| p.check == Check::Metadata);
+    for p in problems {
+        let at = line.map(|l| lines::locate(text, l, &p.field));
+        findings.push(
+            Finding::error(p.check, path, &kind, &shown)
+                .at(at)
+                .field(p.field)
+                .message(p.message),
+        );
     }
-    Ok(match kind.as_str() {
-        "SlaPolicy" => Doc::Policy(typed(path, &label, value)?),
-        "SupportTier" => Doc::Tier(typed(path, &label, value)?),
-        "Workspace" => Doc::Workspace(typed(path, &label, value)?),
-        "Ticket" => Doc::Ticket(typed(path, &label, value)?),
-        "Publisher" => Doc::Publisher(typed(path, &label, value)?),
-        other => {
-            return Err(object_err(
-                label,
-                format!(
-                    "unknown kind {other:?}: expected SlaPolicy, SupportTier, Workspace, Ticket or Publisher"
-                ),
-            ));
+    let typed = match kind.as_str() {
+        "SlaPolicy" => typed(value).map(Doc::Policy),
+        "SupportTier" => typed(value).map(Doc::Tier),
+        "Workspace" => typed(value).map(Doc::Workspace),
+        "Ticket" => typed(value).map(Doc::Ticket),
+        _ => typed(value).map(Doc::Publisher),
+    };
+    match typed {
+        Ok(doc) if !nameless => doc,
+        Ok(_) => Doc::Refused,
+        Err((field, message)) => {
+            // A value the schema already refused: said once, by the schema.
+            if !refused {
+                let at = line.map(|l| lines::locate(text, l, &field));
+                findings.push(
+                    Finding::error(Check::Schema, path, &kind, &shown)
+                        .at(at)
+                        .field(field)
+                        .message(message),
+                );
+            }
+            Doc::Refused
         }
+    }
+}
+
+fn typed<T: serde::de::DeserializeOwned>(value: Value) -> Result<Box<T>, (String, String)> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let field = e.path().to_string();
+        (
+            if field == "." { String::new() } else { field },
+            e.into_inner().to_string(),
+        )
     })
 }
 
@@ -455,10 +612,11 @@ fn expand(path: &Path) -> Result<Vec<PathBuf>, ManifestError> {
         }
         if entry.is_dir() {
             files.extend(expand(&entry)?);
-        } else if entry
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+        } else if is_kustomization(&entry)
+            || entry
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
         {
             files.push(entry);
         }
@@ -466,154 +624,11 @@ fn expand(path: &Path) -> Result<Vec<PathBuf>, ManifestError> {
     Ok(files)
 }
 
-/// A reference from one object to another that does not resolve, or an
-/// object the operator would report as not Ready.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
-    pub path: String,
-    pub object: String,
-    pub field: String,
-    pub message: String,
-}
-
-impl fmt::Display for Finding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: {}: field {}: {}",
-            self.path, self.object, self.field, self.message
-        )
-    }
-}
-
-impl Manifests {
-    /// Every dangling reference and not-Ready object, in file order.
-    /// `operator_namespace` is where the operator runs: no workspace may
-    /// hold it.
-    pub fn findings(&self, catalog: &Catalog, operator_namespace: &str) -> Vec<Finding> {
-        let mut out = Vec::new();
-        let mut push = |kind: &str, meta: &ObjectMeta, field: String, message: String| {
-            out.push(Finding {
-                path: self.origin(kind, meta).to_string(),
-                object: object_key(kind, meta),
-                field,
-                message,
-            });
-        };
-        for p in &self.policies {
-            if let Lookup::Invalid(problem) =
-                catalog.policy(p.metadata.name.as_deref().unwrap_or_default())
-            {
-                push(
-                    "SlaPolicy",
-                    &p.metadata,
-                    problem.field.clone(),
-                    problem.message.clone(),
-                );
-            }
-        }
-        for t in &self.tiers {
-            if let Lookup::Invalid(problem) =
-                catalog.tier(t.metadata.name.as_deref().unwrap_or_default())
-            {
-                push(
-                    "SupportTier",
-                    &t.metadata,
-                    problem.field.clone(),
-                    problem.message.clone(),
-                );
-            }
-            if let Some(policy) = &t.spec.sla_policy
-                && !catalog.policies.contains_key(policy)
-            {
-                push(
-                    "SupportTier",
-                    &t.metadata,
-                    "spec.slaPolicy".into(),
-                    format!("no SlaPolicy named {policy:?}"),
-                );
-            }
-            if let Some(g) = &t.spec.graduation
-                && !catalog.tiers.contains_key(&g.to)
-            {
-                push(
-                    "SupportTier",
-                    &t.metadata,
-                    "spec.graduation.to".into(),
-                    format!("no SupportTier named {:?}", g.to),
-                );
-            }
-        }
-        for w in &self.workspaces {
-            for (field, message) in catalog.missing_tiers(w) {
-                push("Workspace", &w.metadata, field, message);
-            }
-            if Catalog::namespace_protected(&w.spec.namespace, operator_namespace) {
-                push(
-                    "Workspace",
-                    &w.metadata,
-                    "spec.namespace".into(),
-                    format!("namespace {:?} cannot hold a workspace", w.spec.namespace),
-                );
-            }
-            if let Some(owner) = catalog.namespace_taken_by(w) {
-                // Where the holder is declared: offline the holder is the
-                // first by name (no namespace labels), often in another file.
-                let from = catalog
-                    .workspaces
-                    .get(owner)
-                    .map_or("?", |o| self.origin("Workspace", &o.metadata));
-                push(
-                    "Workspace",
-                    &w.metadata,
-                    "spec.namespace".into(),
-                    format!(
-                        "namespace {:?} already belongs to workspace {owner:?} (declared in {from})",
-                        w.spec.namespace
-                    ),
-                );
-            }
-        }
-        for t in &self.tickets {
-            let ns = t.metadata.namespace.as_deref().unwrap_or_default();
-            if catalog.workspace_for_namespace(ns).is_none() {
-                push(
-                    "Ticket",
-                    &t.metadata,
-                    "metadata.namespace".into(),
-                    format!("no Workspace has spec.namespace {ns:?}"),
-                );
-            }
-            if let Some(tier) = &t.spec.tier
-                && !catalog.tiers.contains_key(tier)
-            {
-                push(
-                    "Ticket",
-                    &t.metadata,
-                    "spec.tier".into(),
-                    format!("no SupportTier named {tier:?}"),
-                );
-            }
-            if let Some(publisher) = t.spec.product.as_ref().and_then(|p| p.publisher.as_ref())
-                && catalog.publisher(publisher).is_none()
-            {
-                push(
-                    "Ticket",
-                    &t.metadata,
-                    "spec.product.publisher".into(),
-                    format!("no Publisher named {publisher:?}"),
-                );
-            }
-        }
-        out
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const TICKET: &str = "apiVersion: supportpolicy.dev/v1alpha1\nkind: Ticket\nmetadata:\n  name: t\n  namespace: ns\nspec:\n  severity: B\n  title: x\n  contact:\n    email: a@contoso.com\n";
+    const TICKET: &str = "apiVersion: supportpolicy.dev/v1alpha1\nkind: Ticket\nmetadata:\n  name: t\n  namespace: ns\nspec:\n  severity: B\n  title: x\n";
 
     fn as_json(m: &Manifests) -> Value {
         serde_json::json!({
@@ -637,18 +652,23 @@ mod tests {
             let mut fast = Manifests::default();
             let docs = serde_saphyr::from_multiple_with_options::<Doc>(&text, yaml_options())
                 .expect("fast path parses");
-            assert!(!docs.iter().any(Doc::refused), "{path}");
-            fast.add_docs(&path, docs).expect("fast path adds");
+            assert!(docs.iter().all(validate::passes), "{path}");
+            fast.add_parsed(ParsedFile {
+                name: path.clone(),
+                docs: docs.into_iter().map(|d| (None, d)).collect(),
+                findings: Vec::new(),
+            });
             let mut slow = Manifests::default();
-            slow.add_docs(&path, slow_docs(&path, &text).expect("slow path parses"))
-                .expect("slow path adds");
+            let parsed = slow_docs(&path, &text).expect("slow path parses");
+            assert!(parsed.findings.is_empty(), "{path}: {:?}", parsed.findings);
+            slow.add_parsed(parsed);
             assert_eq!(as_json(&fast), as_json(&slow), "{path}");
         }
     }
 
     #[test]
     fn keys_before_api_version_and_kind_are_replayed() {
-        let reordered = "metadata:\n  name: t\n  namespace: ns\nspec:\n  severity: B\n  title: x\n  contact:\n    email: a@contoso.com\nkind: Ticket\napiVersion: supportpolicy.dev/v1alpha1\n";
+        let reordered = "metadata:\n  name: t\n  namespace: ns\nspec:\n  severity: B\n  title: x\nkind: Ticket\napiVersion: supportpolicy.dev/v1alpha1\n";
         let (mut a, mut b) = (Manifests::default(), Manifests::default());
         a.add_str("a.yaml", TICKET).expect("usual order");
         b.add_str("b.yaml", reordered).expect("kind last");
@@ -663,16 +683,19 @@ mod tests {
         for (from, to, found) in [
             ("severity: B", "severity: no", "boolean"),
             ("title: x", "title: 12345", "integer"),
-            ("title: x", "title: 1.5", "floating point"),
+            ("title: x", "title: 1.5", "number"),
         ] {
-            let err = Manifests::default()
-                .add_str("typed.yaml", &TICKET.replace(from, to))
-                .expect_err(to);
-            let text = err.to_string();
+            let mut m = Manifests::default();
+            m.add_str("typed.yaml", &TICKET.replace(from, to))
+                .expect("readable");
+            let text = m.findings.first().expect(to).to_string();
             assert!(
-                text.starts_with("typed.yaml: Ticket t: field spec.") && text.contains(found),
+                text.starts_with("typed.yaml:")
+                    && text.contains("Ticket ns/t: field spec.")
+                    && text.contains(found),
                 "{to}: {text}"
             );
+            assert!(m.tickets.is_empty());
         }
         let mut quoted = Manifests::default();
         quoted
@@ -694,37 +717,59 @@ mod tests {
         assert_eq!(m.tickets.len(), 2_500);
     }
 
+    fn findings_of(path: &str, text: &str) -> Vec<String> {
+        let mut m = Manifests::default();
+        m.add_str(path, text).expect("readable");
+        m.findings.iter().map(ToString::to_string).collect()
+    }
+
     #[test]
-    fn errors_name_the_object_and_field_whichever_path_found_them() {
+    fn errors_name_the_object_field_and_line_whichever_path_found_them() {
         let bad = TICKET.replace("severity: B", "severity: [B]");
-        let err = Manifests::default()
-            .add_str(
-                "bad.yaml",
-                &format!("{TICKET}---\n{}", bad.replace("name: t", "name: u")),
-            )
-            .expect_err("a list is not a severity");
-        let text = err.to_string();
-        assert!(
-            text.starts_with("bad.yaml: Ticket u: field spec.severity: "),
-            "{text}"
+        let found = findings_of(
+            "bad.yaml",
+            &format!("{TICKET}---\n{}", bad.replace("name: t", "name: u")),
         );
-        let err = Manifests::default()
-            .add_str(
-                "kind.yaml",
-                &TICKET.replace("kind: Ticket", "kind: Tickets"),
-            )
-            .expect_err("unknown kind");
+        assert_eq!(found.len(), 1, "{found:?}");
         assert!(
-            err.to_string()
-                .starts_with("kind.yaml: Tickets t: unknown kind \"Tickets\""),
-            "{err}"
+            found[0].starts_with("bad.yaml:16: Ticket ns/u: field spec.severity: "),
+            "{found:?}"
         );
-        let err = Manifests::default()
-            .add_str("list.yaml", "- a\n- b\n")
-            .expect_err("not a mapping");
+        let found = findings_of(
+            "kind.yaml",
+            &TICKET.replace("kind: Ticket", "kind: Tickets"),
+        );
         assert!(
-            err.to_string().contains("document 1: is not a mapping"),
-            "{err}"
+            found[0].starts_with(
+                "kind.yaml:1: Tickets ns/t: unknown kind \"Tickets\" (did you mean \"Ticket\"?)"
+            ) || found[0].starts_with(
+                "kind.yaml:1: Tickets t: unknown kind \"Tickets\" (did you mean \"Ticket\"?)"
+            ),
+            "{found:?}"
         );
+        let found = findings_of("list.yaml", "- a\n- b\n");
+        assert!(
+            found[0].contains("list.yaml:1: document: is not a mapping"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn every_bad_document_is_reported_and_the_good_ones_kept() {
+        let text = format!(
+            "{}---\n{}---\n{TICKET}---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: x}}\n",
+            TICKET
+                .replace("name: t", "name: a")
+                .replace("severity: B", "severity: [B]"),
+            TICKET
+                .replace("name: t", "name: b")
+                .replace("kind: Ticket", "kind: Tickt"),
+        );
+        let mut m = Manifests::default();
+        m.add_str("many.yaml", &text).expect("readable");
+        assert_eq!(m.findings.len(), 2, "{:?}", m.findings);
+        assert_eq!(m.tickets.len(), 1);
+        assert_eq!(m.skipped.len(), 1);
+        assert_eq!(m.skipped[0].kind, "Namespace");
     }
 }

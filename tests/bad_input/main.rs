@@ -14,8 +14,10 @@
 //! #       | accepted, Ready
 //! #       | accepted, not Ready: <Reason> (condition Ready=False with that reason)
 //! #       | accepted, ticket <Phase>[: <Reason>]  (status.phase; Accepted's reason)
-//! # evaluate: exit <0|1|2>
+//! # evaluate: exit <0|1|2>       (0 clean, 1 findings, 2 unreadable)
 //! # evaluate-says: <substring of evaluate's stderr>   (any number of them)
+//! # differs: <why>               (evaluate and the API server deliberately
+//! #                               disagree on refusing this file)
 //! # evaluate-ticket: <Phase>[: <Reason>]   (ticket bi-<case> in evaluate's JSON)
 //! # object: <Kind> <name>        (the object judged; default: every object in the file)
 //! # needs-namespace: <ns>        (created before the case is applied)
@@ -29,6 +31,12 @@
 //! Bodies may hold generators, expanded at run time into a scratch folder so
 //! that the corpus stays small: `@@REPEAT <text> <n>@@`, `@@HOLIDAYS <n>@@`,
 //! `@@MEMBERS <n>@@`, `@@PAUSES <n>@@`, `@@NEST <n>@@`.
+//!
+//! `evaluate` is a pre-merge gate: it must refuse exactly the files the API
+//! server refuses. A file counts as refused offline when `evaluate` cannot
+//! read it (exit 2) or reports a finding for it from a check the API server
+//! makes itself (schema, CEL, metadata, kind); every case where the two
+//! disagree must say why in a `differs:` line.
 //!
 //! Run with `--nocapture` to see one line per case: name, the verdict of the
 //! API server (and operator), the verdict of `evaluate`, and known gaps.
@@ -133,6 +141,7 @@ struct Case {
     no_slice: Option<(String, String)>,
     last: bool,
     gaps: Vec<String>,
+    differs: Option<String>,
     /// The objects whose status is the verdict, `(kind, namespace, name)`,
     /// for cases the operator judges.
     judged: Vec<(String, String, String)>,
@@ -157,6 +166,7 @@ impl Case {
             no_slice: None,
             last: false,
             gaps: Vec::new(),
+            differs: None,
             judged: Vec::new(),
         };
         let header = raw.lines().take_while(|l| l.starts_with('#'));
@@ -203,6 +213,7 @@ impl Case {
                     case.last = true;
                 }
                 "gap" => case.gaps.push(value),
+                "differs" => case.differs = Some(value),
                 _ => {}
             }
         }
@@ -211,7 +222,7 @@ impl Case {
         // The same verdict offline: a ticket the operator judges is judged
         // the same way by evaluate, whenever evaluate gets that far.
         if let Expect::Ticket(phase, reason) = &case.api
-            && case.exit != 1
+            && case.exit != 2
         {
             assert_eq!(
                 case.eval_ticket.as_ref(),
@@ -598,6 +609,8 @@ struct Outcome {
     api: String,
     evaluate: String,
     problems: Vec<String>,
+    /// Refused by the API server, refused by evaluate.
+    refused: (bool, bool),
 }
 
 fn judge(case: &Case, applied: &Applied, evaluated: &Evaluated, seen: Option<Seen>) -> Outcome {
@@ -693,13 +706,26 @@ fn judge(case: &Case, applied: &Applied, evaluated: &Evaluated, seen: Option<See
             evaluated.stderr.trim()
         ));
     }
-    if evaluated.code == Some(1) && !evaluated.stdout.trim().is_empty() {
-        problems.push("evaluate: exit 1 but something was printed".into());
+    if evaluated.code == Some(2) && !evaluated.stdout.trim().is_empty() {
+        problems.push("evaluate: exit 2 but something was printed".into());
     }
-    if matches!(evaluated.code, Some(0 | 2)) {
+    // Refused offline: unreadable, or a finding of a check the API server
+    // makes itself, in this case's file.
+    let mut refused_offline = evaluated.code == Some(2);
+    if matches!(evaluated.code, Some(0 | 1)) {
         match serde_json::from_str::<Value>(&evaluated.stdout) {
             Err(e) => problems.push(format!("evaluate: output is not JSON: {e}")),
             Ok(doc) => {
+                refused_offline = doc["findings"].as_array().is_some_and(|all| {
+                    all.iter().any(|f| {
+                        f["file"].as_str().is_some_and(|p| p.ends_with(&file_name))
+                            && f["severity"] == "error"
+                            && matches!(
+                                f["check"].as_str(),
+                                Some("schema" | "cel" | "metadata" | "kind")
+                            )
+                    })
+                });
                 let name = format!("bi-{}", case.name);
                 let ticket = doc["tickets"]
                     .as_array()
@@ -729,10 +755,27 @@ fn judge(case: &Case, applied: &Applied, evaluated: &Evaluated, seen: Option<See
         let want = case.says.first().map(String::as_str);
         evaluate = format!("{evaluate}: {}", line_of(&evaluated.stderr, want));
     }
+    // The gate refuses exactly what the API server refuses.
+    let refused_online = !applied.ok;
+    if evaluated.code.is_some() {
+        match (&case.differs, refused_online == refused_offline) {
+            (None, false) => problems.push(format!(
+                "gate: the API server {} it, evaluate {} it (add `# differs:` only for a deliberate difference)",
+                if refused_online { "refused" } else { "accepted" },
+                if refused_offline { "refused" } else { "accepted" },
+            )),
+            (Some(why), true) => problems.push(format!(
+                "gate: `differs: {why}`, but both {} it",
+                if refused_online { "refused" } else { "accepted" }
+            )),
+            _ => {}
+        }
+    }
     Outcome {
         api,
         evaluate,
         problems,
+        refused: (refused_online, refused_offline),
     }
 }
 
@@ -1003,6 +1046,9 @@ async fn every_bad_manifest_gets_the_same_clear_verdict_online_and_offline() {
         for gap in &case.gaps {
             eprintln!("{:<width$}        gap: {gap}", "");
         }
+        if let Some(why) = &case.differs {
+            eprintln!("{:<width$}        differs: {why}", "");
+        }
         for problem in &outcome.problems {
             failures.push(format!("{}: {problem}", case.name));
         }
@@ -1019,6 +1065,16 @@ async fn every_bad_manifest_gets_the_same_clear_verdict_online_and_offline() {
         }
     );
     failures.extend(extra);
+    let online = outcomes.iter().filter(|(_, o)| o.refused.0).count();
+    let offline = outcomes.iter().filter(|(_, o)| o.refused.1).count();
+    let same = outcomes
+        .iter()
+        .filter(|(_, o)| o.refused.0 == o.refused.1)
+        .count();
+    eprintln!(
+        "\ngate: the API server refused {online} cases, evaluate {offline}; same verdict on {same} of {}, the rest declared (`differs:`)",
+        outcomes.len()
+    );
     eprintln!(
         "\nbad input: {} cases, {} mismatches, {:.1}s",
         cases.len(),

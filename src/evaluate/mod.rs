@@ -2,14 +2,24 @@
 //! ConfigMaps the operator would write out, through the same core calls the
 //! controllers make ([`crate::deadline::evaluate`], [`crate::routing`]).
 //! Printing (table, YAML, exit codes) stays in [`crate::cli`].
+//!
+//! Besides the statuses it gathers every finding ([`checks`], and what
+//! reading found, [`crate::manifests`]), and compares two evaluations for
+//! the impact of a change ([`impact`]).
+
+use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use serde::Serialize;
 
+pub mod checks;
+pub mod impact;
+pub mod sarif;
+
 use crate::api::{Ticket, TicketStatus};
 use crate::catalog::Catalog;
 use crate::deadline::{Evaluation, TicketInput, evaluate};
-use crate::manifests::Manifests;
+use crate::manifests::{Check, Finding, Manifests};
 use crate::routing;
 
 /// The JSON/YAML document `evaluate` prints.
@@ -18,6 +28,16 @@ use crate::routing;
 pub struct Report {
     pub tickets: Vec<TicketReport>,
     pub config_maps: Vec<k8s_openapi::api::core::v1::ConfigMap>,
+    pub findings: Vec<Finding>,
+    /// Objects of other kinds passed over, by `apiVersion/kind`.
+    pub skipped: BTreeMap<String, usize>,
+}
+
+/// How strict the gate is about what it reads.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GateOptions {
+    /// Refuse objects of other kinds instead of skipping them.
+    pub strict_kinds: bool,
 }
 
 #[derive(Serialize, Debug)]
@@ -31,7 +51,56 @@ pub struct TicketReport {
 pub struct Evaluated {
     pub report: Report,
     pub evaluations: Vec<Evaluation>,
-    pub findings: Vec<crate::manifests::Finding>,
+    pub findings: Vec<Finding>,
+}
+
+/// Every finding, in file and line order: what reading found, objects of
+/// other kinds under `--strict-kinds`, then references, readiness and
+/// warnings ([`checks::findings`]).
+pub fn findings_of(
+    manifests: &Manifests,
+    catalog: &Catalog,
+    operator_namespace: &str,
+    now: Timestamp,
+    options: GateOptions,
+) -> Vec<Finding> {
+    let mut found = checks::findings(manifests, catalog, operator_namespace, now);
+    if options.strict_kinds {
+        found.extend(manifests.skipped.iter().map(|s| {
+            Finding::error(Check::ForeignKind, &s.path, &s.kind, &s.name)
+                .at(s.line)
+                .message(format!(
+                    "is of kind {} ({}), not one this tool reads (--strict-kinds)",
+                    s.kind, s.api_version
+                ))
+        }));
+    }
+    // An object the API server would refuse is reported once, by the check
+    // that refuses it, not again as not Ready for the same cause.
+    let refused: std::collections::BTreeSet<(&str, &str)> = manifests
+        .findings
+        .iter()
+        .filter(|f| f.check.refused_by_api_server())
+        .map(|f| (f.kind.as_str(), f.name.as_str()))
+        .collect();
+    found.retain(|f| {
+        f.check != Check::Readiness || !refused.contains(&(f.kind.as_str(), f.name.as_str()))
+    });
+    manifests.locate_fields(&mut found);
+    let mut all = manifests.findings.clone();
+    all.extend(found);
+    all.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+    all
+}
+
+/// Objects passed over, counted by `apiVersion/kind`.
+pub fn skipped_of(manifests: &Manifests) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for s in &manifests.skipped {
+        *out.entry(format!("{}/{}", s.api_version, s.kind))
+            .or_default() += 1;
+    }
+    out
 }
 
 /// Tickets in output order: by namespace, then name.
@@ -77,6 +146,16 @@ pub fn evaluate_manifests(
     now: Timestamp,
     operator_namespace: &str,
 ) -> Evaluated {
+    evaluate_with(manifests, now, operator_namespace, GateOptions::default())
+}
+
+/// [`evaluate_manifests`] with the gate's options.
+pub fn evaluate_with(
+    manifests: &Manifests,
+    now: Timestamp,
+    operator_namespace: &str,
+    options: GateOptions,
+) -> Evaluated {
     let catalog = manifests.catalog();
     let tickets = sorted_tickets(manifests);
     let mut reports = Vec::with_capacity(tickets.len());
@@ -87,11 +166,14 @@ pub fn evaluate_manifests(
         evaluations.push(eval);
     }
     let config_maps = config_maps_of(manifests, &catalog, operator_namespace);
+    let findings = findings_of(manifests, &catalog, operator_namespace, now, options);
     Evaluated {
-        findings: manifests.findings(&catalog, operator_namespace),
+        findings: findings.clone(),
         report: Report {
             tickets: reports,
             config_maps,
+            findings,
+            skipped: skipped_of(manifests),
         },
         evaluations,
     }
@@ -106,6 +188,8 @@ pub struct StreamedReport<'a> {
     tickets: Vec<&'a Ticket>,
     now: Timestamp,
     config_maps: Vec<k8s_openapi::api::core::v1::ConfigMap>,
+    pub findings: Vec<Finding>,
+    skipped: BTreeMap<String, usize>,
 }
 
 impl<'a> StreamedReport<'a> {
@@ -115,12 +199,15 @@ impl<'a> StreamedReport<'a> {
         catalog: &'a Catalog,
         now: Timestamp,
         operator_namespace: &str,
+        options: GateOptions,
     ) -> Self {
         StreamedReport {
             catalog,
             tickets: sorted_tickets(manifests),
             now,
             config_maps: config_maps_of(manifests, catalog, operator_namespace),
+            findings: findings_of(manifests, catalog, operator_namespace, now, options),
+            skipped: skipped_of(manifests),
         }
     }
 }
@@ -128,9 +215,11 @@ impl<'a> StreamedReport<'a> {
 impl Serialize for StreamedReport<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut report = serializer.serialize_struct("Report", 2)?;
+        let mut report = serializer.serialize_struct("Report", 4)?;
         report.serialize_field("tickets", &StreamedTickets(self))?;
         report.serialize_field("configMaps", &self.config_maps)?;
+        report.serialize_field("findings", &self.findings)?;
+        report.serialize_field("skipped", &self.skipped)?;
         report.end()
     }
 }
@@ -155,7 +244,7 @@ impl Serialize for StreamedTickets<'_, '_> {
 }
 
 /// Reports for `tickets`, in order, computed on up to `threads` threads.
-fn evaluate_chunk(
+pub(crate) fn evaluate_chunk(
     catalog: &Catalog,
     tickets: &[&Ticket],
     now: Timestamp,

@@ -1,0 +1,238 @@
+//! The checks the API server makes before it stores an object, offline:
+//! object metadata (name and namespace), the CRD's OpenAPI schema
+//! ([`schema`]) and its CEL rules ([`cel`]). The schemas are the generated
+//! CRDs themselves (`crate::api::crds()`, what `support-operator crds`
+//! prints), so the offline checks cannot drift from the cluster's.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde_json::Value;
+
+use super::Check;
+use super::doc::Doc;
+
+/// One refusal: which check, the field path, the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub check: Check,
+    pub field: String,
+    pub message: String,
+}
+
+impl Problem {
+    fn new(check: Check, field: impl Into<String>, message: impl Into<String>) -> Self {
+        Problem {
+            check,
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Whether a document read by the fast path passes every check; any doubt
+/// sends the stream down the slow path, which says what is wrong.
+pub(super) fn passes(doc: &Doc) -> bool {
+    match doc {
+        Doc::Refused => false,
+        Doc::Foreign { .. } => true,
+        Doc::List(items) => items.iter().all(passes),
+        Doc::Policy(o) => meta_ok("SlaPolicy", &o.metadata) && typed_passes("SlaPolicy", o),
+        Doc::Tier(o) => meta_ok("SupportTier", &o.metadata) && typed_passes("SupportTier", o),
+        Doc::Workspace(o) => meta_ok("Workspace", &o.metadata) && typed_passes("Workspace", o),
+        Doc::Ticket(o) => meta_ok("Ticket", &o.metadata) && typed_passes("Ticket", o),
+        Doc::Publisher(o) => meta_ok("Publisher", &o.metadata) && typed_passes("Publisher", o),
+    }
+}
+
+fn meta_ok(kind: &str, meta: &ObjectMeta) -> bool {
+    name_problems(kind, meta.name.as_deref(), meta.namespace.as_deref()).is_empty()
+}
+
+/// Every problem of one object (a mapping of one of our kinds): metadata,
+/// schema, and, when the schema holds, the CEL rules (they assume it does,
+/// as the API server's do).
+pub fn value(kind: &str, object: &Value) -> Vec<Problem> {
+    let mut out = metadata(kind, object.get("metadata"));
+    let schema = super::schema::check(kind, object);
+    let schema_ok = schema.is_empty();
+    out.extend(schema);
+    if schema_ok {
+        out.extend(cel(kind, object));
+    }
+    out
+}
+
+/// Whether a typed object, written back as JSON, passes the schema's value
+/// checks and the CEL rules (its unknown fields were checked while it was
+/// read).
+fn typed_passes<T: serde::Serialize>(kind: &str, object: &T) -> bool {
+    match serde_json::to_value(object) {
+        Ok(v) => super::schema::check(kind, &v).is_empty() && cel(kind, &v).is_empty(),
+        Err(_) => false,
+    }
+}
+
+/// The CEL rules of the kind's CRD, compiled once per thread (kube-cel's
+/// validator is not shared between threads), over the object without its
+/// status (the API server resets status on create, before validating).
+fn cel(kind: &str, object: &Value) -> Vec<Problem> {
+    use kube::core::cel::{CompiledSchema, Validator, compile_schema};
+    use std::collections::HashMap;
+    thread_local! {
+        static COMPILED: (Validator, HashMap<String, CompiledSchema>) = (
+            Validator::new(),
+            super::schema::schemas()
+                .iter()
+                .map(|(kind, schema)| (kind.clone(), compile_schema(&without_status(schema))))
+                .collect(),
+        );
+    }
+    let stripped;
+    let object = if object.get("status").is_some() {
+        stripped = without_status(object);
+        &stripped
+    } else {
+        object
+    };
+    COMPILED.with(|(validator, compiled)| {
+        let Some(schema) = compiled.get(kind) else {
+            return Vec::new();
+        };
+        match validator.validate_compiled(schema, object, None) {
+            Ok(()) => Vec::new(),
+            Err(errors) => errors
+                .into_vec()
+                .into_iter()
+                .map(|e| Problem::new(Check::Cel, e.field_path.clone(), e.message.clone()))
+                .collect(),
+        }
+    })
+}
+
+/// The object (or schema) without `status` (its `properties.status`).
+fn without_status(value: &Value) -> Value {
+    let mut v = value.clone();
+    if let Some(map) = v.as_object_mut() {
+        map.remove("status");
+        if let Some(Value::Object(props)) = map.get_mut("properties") {
+            props.remove("status");
+        }
+    }
+    v
+}
+
+/// Fields of ObjectMeta (`kubectl --validate=strict` refuses others).
+const OBJECT_META_FIELDS: [&str; 15] = [
+    "name",
+    "generateName",
+    "namespace",
+    "selfLink",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "labels",
+    "annotations",
+    "ownerReferences",
+    "finalizers",
+    "managedFields",
+];
+
+fn metadata(kind: &str, meta: Option<&Value>) -> Vec<Problem> {
+    let Some(Value::Object(meta)) = meta else {
+        return vec![Problem::new(
+            Check::Metadata,
+            "metadata.name",
+            "Required value: name is required",
+        )];
+    };
+    let mut out = Vec::new();
+    for key in meta.keys() {
+        if !OBJECT_META_FIELDS.contains(&key.as_str()) {
+            out.push(Problem::new(
+                Check::Schema,
+                format!("metadata.{key}"),
+                format!(
+                    "unknown field \"metadata.{key}\"{}",
+                    super::suggestion(key, OBJECT_META_FIELDS)
+                ),
+            ));
+        }
+    }
+    let text = |k: &str| meta.get(k).and_then(Value::as_str);
+    out.extend(name_problems(kind, text("name"), text("namespace")));
+    out
+}
+
+/// A name as the API server checks it: a lower-case RFC 1123 subdomain for
+/// every kind here; a Ticket's namespace a DNS label.
+pub fn name_problems(kind: &str, name: Option<&str>, namespace: Option<&str>) -> Vec<Problem> {
+    let mut out = Vec::new();
+    match name {
+        None | Some("") => out.push(Problem::new(
+            Check::Metadata,
+            "metadata.name",
+            "Required value: name is required",
+        )),
+        Some(name) => {
+            if let Some(why) = subdomain_problem(name) {
+                out.push(Problem::new(
+                    Check::Metadata,
+                    "metadata.name",
+                    format!("Invalid value: {:?}: {why}", shorten(name)),
+                ));
+            }
+        }
+    }
+    if kind == "Ticket"
+        && let Some(ns) = namespace.filter(|n| !n.is_empty())
+        && let Some(why) = label_problem(ns)
+    {
+        out.push(Problem::new(
+            Check::Metadata,
+            "metadata.namespace",
+            format!("Invalid value: {:?}: {why}", shorten(ns)),
+        ));
+    }
+    out
+}
+
+/// At most 80 characters of a value, for messages.
+pub fn shorten(text: &str) -> String {
+    if text.chars().count() <= 80 {
+        text.to_string()
+    } else {
+        let cut: String = text.chars().take(77).collect();
+        format!("{cut}...")
+    }
+}
+
+fn label_ok(label: &str) -> bool {
+    let b = label.as_bytes();
+    !b.is_empty()
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b[0] != b'-'
+        && b[b.len() - 1] != b'-'
+}
+
+fn subdomain_problem(name: &str) -> Option<String> {
+    if name.len() > 253 {
+        return Some("must be no more than 253 characters".into());
+    }
+    if !name.split('.').all(label_ok) {
+        return Some("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com')".into());
+    }
+    None
+}
+
+fn label_problem(name: &str) -> Option<String> {
+    if name.len() > 63 {
+        return Some("must be no more than 63 characters".into());
+    }
+    if !label_ok(name) {
+        return Some("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name')".into());
+    }
+    None
+}
