@@ -111,7 +111,7 @@ pub struct CrdsArgs {
     /// Write `<plural>.<group>.yaml` files into this folder instead of printing.
     #[arg(long, conflicts_with = "markdown")]
     pub out_dir: Option<PathBuf>,
-    /// Print the field reference as Markdown (the README's reference section).
+    /// Print the field reference as Markdown (docs/reference.md).
     #[arg(long)]
     pub markdown: bool,
 }
@@ -134,7 +134,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Run(args) => run_operator(args),
-        Command::Crds(args) if args.markdown => print_out(&crate::api::reference::markdown()),
+        Command::Crds(args) if args.markdown => print_out(&crate::api::reference::document()),
         Command::Crds(args) => match &args.out_dir {
             None => match crate::api::crds_yaml() {
                 Ok(yaml) => print_out(&yaml),

@@ -1,9 +1,78 @@
-//! The field reference of the README, generated from the CRD schemas so it
-//! cannot drift from the types (a test compares it with the README).
+//! The field reference (docs/reference.md), generated from the CRD schemas
+//! so it cannot drift from the types (tests/crds.rs compares the file with
+//! [`document`]; `support-operator crds --markdown` prints it).
 
 use serde_json::Value;
 
 use super::crds;
+
+/// docs/reference.md in full: what `kubectl explain` says, as one page,
+/// with the columns `kubectl get` prints and how GitOps tools read status.
+pub fn document() -> String {
+    let mut out = String::from(INTRO);
+    out.push_str(&columns());
+    out.push_str("\n## Fields\n\n");
+    out.push_str(&markdown());
+    out.push_str(STATUS);
+    out
+}
+
+const INTRO: &str = "# Field reference (supportpolicy.dev/v1alpha1)
+
+Generated from the CustomResourceDefinitions by `support-operator crds --markdown`
+(tests/crds.rs fails when this file is stale). `kubectl explain <kind>.spec`
+prints the same descriptions; a `Default` is filled in by the API server when
+the field is absent, and is what the operator assumes.
+
+## Columns
+
+`kubectl get` prints these; `-o wide` adds the ones marked wide.
+
+";
+
+const STATUS: &str = "## Status for GitOps tools
+
+Every kind carries `status.observedGeneration` and metav1.Condition-shaped
+`status.conditions`. `Ready` (`Accepted` for a Ticket) is `True` when the
+object is valid and in use; when it is `False` its reason and message say
+why. kstatus (Flux, `kpt live status`, cli-utils) and Argo CD read them so:
+
+| status | what kstatus reports | why |
+|---|---|---|
+| `observedGeneration` lags `metadata.generation` | `InProgress` | the operator has not yet judged the current spec |
+| `Stalled=True` (with `Ready=False` or `Accepted=False` and the same reason and message) | `Failed` | the spec or what it refers to needs a person: an unknown tier, a taken namespace, a rejected ticket; the operator retries by itself when the cause changes, never in a loop |
+| `Stalled=False`, generations equal | `Current` | `Ready=True` (or a ticket `Accepted`, `Redirected` or best effort) |
+
+`kubectl wait --for=condition=Ready` (`=Accepted` for tickets) waits for the
+same. An object the operator has not reached yet has no status: kstatus
+reports such a custom resource `Current` at once, so wait on the condition,
+not on kstatus alone, right after the first apply.
+";
+
+/// The printer columns of every kind, as a table.
+fn columns() -> String {
+    let mut out = String::from("| kind | column | shows | wide only |\n|---|---|---|---|\n");
+    for crd in crds() {
+        for column in crd.spec.versions[0]
+            .additional_printer_columns
+            .iter()
+            .flatten()
+        {
+            out.push_str(&format!(
+                "| {} | {} | `{}` | {} |\n",
+                crd.spec.names.kind,
+                column.name,
+                column.json_path.replace('|', "\\|"),
+                if column.priority.unwrap_or(0) > 0 {
+                    "yes"
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
+    out
+}
 
 /// Markdown: one table per kind, one row per field of `spec` (and `status`).
 pub fn markdown() -> String {
@@ -75,6 +144,11 @@ fn walk(out: &mut String, path: &str, schema: &Value, is_required: &bool) {
             .trim()
             .to_string();
     }
+    if let Some(default) = schema.get("default") {
+        description = format!("{description} Default `{default}`.")
+            .trim()
+            .to_string();
+    }
     for rule in schema["x-kubernetes-validations"]
         .as_array()
         .into_iter()
@@ -103,7 +177,11 @@ fn walk(out: &mut String, path: &str, schema: &Value, is_required: &bool) {
     if let Some(props) = props.as_object() {
         for (name, sub) in props {
             if path == "status" && name == "conditions" {
-                out.push_str("| `status.conditions` | []Condition | metav1.Condition list, keyed by type. |\n");
+                let what = sub["description"].as_str().unwrap_or_default();
+                out.push_str(&format!(
+                    "| `status.conditions` | []Condition | {} One per type (metav1.Condition). |\n",
+                    what.replace('\n', " ").replace('|', "\\|")
+                ));
                 continue;
             }
             walk(out, &format!("{prefix}.{name}"), sub, &req.contains(name));
