@@ -368,3 +368,74 @@ fn field_reference_in_docs_matches_the_crds() {
         "docs/reference.md is stale: regenerate it with `cargo run -- crds --markdown > docs/reference.md`"
     );
 }
+
+/// Every regular expression the CRDs carry (CEL `matches()` and OpenAPI
+/// `pattern`) is one of `api::pattern`'s constants: the grammar is written
+/// once, so the offline parsers and the docs cannot quote another one.
+#[test]
+fn every_pattern_in_the_crds_comes_from_one_source() {
+    use support_operator::api::pattern;
+    let known = [
+        pattern::DURATION,
+        pattern::CEL_SAFE_DURATION,
+        pattern::PERCENT,
+        pattern::AFTER_PERCENT,
+        pattern::LANGUAGE,
+        pattern::NAME,
+        pattern::DNS_LABEL,
+        pattern::SEVERITY_NAME,
+        pattern::CLOCK_START,
+        pattern::CLOCK_END,
+        pattern::HOLIDAY_DATE,
+        pattern::URL,
+        pattern::EMAIL,
+        pattern::PHONE,
+        pattern::INSTANT,
+    ];
+    let mut found = Vec::new();
+    for crd in crds() {
+        let json = serde_json::to_value(&crd).unwrap();
+        collect_patterns(&json, &mut found);
+    }
+    assert!(found.len() > 20, "too few patterns found: {found:?}");
+    let strangers: Vec<&String> = found
+        .iter()
+        .filter(|p| !known.contains(&p.as_str()))
+        .collect();
+    assert!(
+        strangers.is_empty(),
+        "patterns written outside api::pattern: {strangers:?}"
+    );
+}
+
+fn collect_patterns(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, v) in map {
+                match (key.as_str(), v) {
+                    ("pattern", serde_json::Value::String(p)) => out.push(p.clone()),
+                    ("rule", serde_json::Value::String(rule)) => cel_patterns(rule, out),
+                    _ => collect_patterns(v, out),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_patterns(v, out)),
+        _ => {}
+    }
+}
+
+/// The regexes of a CEL rule's `matches('...')` calls, unescaped.
+fn cel_patterns(rule: &str, out: &mut Vec<String>) {
+    for part in rule.split("matches('").skip(1) {
+        let mut pattern = String::new();
+        let mut chars = part.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => pattern.extend(chars.next()),
+                '\'' => break,
+                c => pattern.push(c),
+            }
+        }
+        out.push(pattern);
+    }
+}

@@ -3,6 +3,8 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::KubeSchema;
 use schemars::JsonSchema;
+
+use super::pattern;
 use serde::{Deserialize, Serialize};
 
 /// What a ticket is about; a tier's `entitlements` list which it covers.
@@ -83,37 +85,11 @@ pub fn primary_language(tag: &str) -> String {
         .to_ascii_lowercase()
 }
 
-/// CEL: a BCP 47 tag, loosely (primary subtag of letters, then subtags).
-pub const LANGUAGE_RE: &str = r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$";
-/// CEL: a Kubernetes object name (DNS subdomain).
-pub const NAME_RE: &str = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$";
-/// CEL: a namespace name (DNS label).
-pub const NAMESPACE_RE: &str = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
-
-/// Instants a spec may hold: exactly what both the API server and jiff (the
-/// operator's time library) read, and the operator can compute with.
-///
-/// * `T` and `Z` upper-case: the API server's `date-time` format check
-///   lower-cases the text before looking, but CEL (the `openedAt is
-///   immutable` and pause rules) parses with Go's `time.Parse`, which does
-///   not; a lower-case `t` was stored and then every status write and edit
-///   of the object failed inside CEL ("Invalid date-time formatted string").
-/// * An offset within ±23:59: the format check takes any two digits, jiff
-///   reads up to ±25:59, Go's RFC 3339 parser refuses 24 and above.
-/// * At most nine fractional digits (jiff's nanoseconds) and a year before
-///   9999 (an offset can push a 9999 instant past jiff's last one): one
-///   such object would make every list of its kind fail to decode in the
-///   operator, stalling all tickets.
-///
-/// Month, day and clock are bounded here too; a day the month lacks (30
-/// February) is left to the `date-time` format, which refuses it, as jiff does.
-pub const INSTANT_PATTERN: &str = r"^([0-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$";
-
 /// What a person reads when an instant is refused (offline; the API server
-/// names the field and quotes [`INSTANT_PATTERN`]).
+/// names the field and quotes [`pattern::INSTANT`](super::pattern::INSTANT)).
 pub const INSTANT_HELP: &str = "write an RFC 3339 time such as 2026-11-23T08:00:00Z: upper-case T and Z, an offset such as +01:00 within ±23:59, at most nine fractional digits, a year before 9999";
 
-/// Whether `text` matches [`INSTANT_PATTERN`] (by hand: no regex engine in
+/// Whether `text` matches [`pattern::INSTANT`](super::pattern::INSTANT) (by hand: no regex engine in
 /// the binary), and jiff reads it.
 pub fn is_spec_instant(text: &str) -> bool {
     let b = text.as_bytes();
@@ -167,7 +143,7 @@ pub fn is_spec_instant(text: &str) -> bool {
 /// Reading spec instants strictly, offline only.
 ///
 /// `evaluate` must refuse what the API server refuses, so while manifests
-/// are read ([`strictly`]) a spec instant outside [`INSTANT_PATTERN`] is an
+/// are read ([`strictly`]) a spec instant outside [`pattern::INSTANT`](super::pattern::INSTANT) is an
 /// error that names its field. Objects from the cluster are read leniently:
 /// one stored before the pattern was this tight must not make every list of
 /// its kind fail to decode.
@@ -302,16 +278,16 @@ pub struct Contact {
     /// A support page, `https://` or `http://`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 2048))]
-    #[x_kube(validation = Rule::new("self.matches('^https?://[^\\\\s]+$')").message("url must be a web address starting with https:// or http://"))]
+    #[x_kube(validation = pattern::matches(pattern::URL).message("url must be a web address starting with https:// or http://"))]
     pub url: Option<String>,
     /// An e-mail address, such as help@contoso.example.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 3, max = 254))]
-    #[x_kube(validation = Rule::new("self.matches('^[^@\\\\s]+@[^@\\\\s]+$')").message("email must be an address such as help@contoso.example"))]
+    #[x_kube(validation = pattern::matches(pattern::EMAIL).message("email must be an address such as help@contoso.example"))]
     pub email: Option<String>,
     /// As dialled, e.g. `+1 555 0100`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 32))]
-    #[x_kube(validation = Rule::new("self.matches('^\\\\+?[0-9][-0-9 ().]*$')").message("phone must be digits, spaces, '-', '.', parentheses and an optional leading +, such as +1 555 0100"))]
+    #[x_kube(validation = pattern::matches(pattern::PHONE).message("phone must be digits, spaces, '-', '.', parentheses and an optional leading +, such as +1 555 0100"))]
     pub phone: Option<String>,
 }

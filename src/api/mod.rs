@@ -6,6 +6,7 @@
 
 pub mod common;
 pub mod condition;
+pub mod pattern;
 pub mod publisher;
 pub mod quantity;
 pub mod reference;

@@ -1,17 +1,9 @@
 //! Go-style durations and percentages, as written in the specs.
 //!
-//! The CEL rules (see [`DURATION_RE`], [`PERCENT_RE`]) refuse malformed values
+//! The CEL rules (patterns in [`super::pattern`]) refuse malformed values
 //! at the API server; these parsers give the same verdicts offline and keep
 //! the arithmetic exact: whole seconds, percentages as integer fractions.
 
-/// What CEL accepts as a duration: Go's `time.ParseDuration` grammar without
-/// a sign (a deadline cannot be negative).
-pub const DURATION_RE: &str = r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$";
-/// `0%`–`100%`, decimals allowed.
-pub const PERCENT_RE: &str = r"^(100(\.0+)?|[0-9]{1,2}(\.[0-9]+)?)%$";
-/// An escalation level's share: `0%`–`1000%`, so a chain goes on past the
-/// due time (`150%` is half a target overdue) within a sane bound.
-pub const AFTER_PERCENT_RE: &str = r"^(1000(\.0+)?|[0-9]{1,3}(\.[0-9]+)?)%$";
 /// Largest share an escalation level may begin at, in percent.
 pub const MAX_AFTER_PERCENT: i64 = 1000;
 

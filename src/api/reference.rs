@@ -40,8 +40,8 @@ why. kstatus (Flux, `kpt live status`, cli-utils) and Argo CD read them so:
 | status | what kstatus reports | why |
 |---|---|---|
 | `observedGeneration` lags `metadata.generation` | `InProgress` | the operator has not yet judged the current spec |
-| `Stalled=True` (with `Ready=False` or `Accepted=False` and the same reason and message) | `Failed` | the spec or what it refers to needs a person: an unknown tier, a taken namespace, a rejected ticket; the operator retries by itself when the cause changes, never in a loop |
-| `Stalled=False`, generations equal | `Current` | `Ready=True` (or a ticket `Accepted`, `Redirected` or best effort) |
+| `Stalled=True` (while `Ready=False`, or a ticket is `Rejected`; same reason and message) | `Failed` | the spec or what it refers to needs a person: an unknown tier, a taken namespace, a rejected ticket; the operator looks again by itself when the cause changes, never in a loop. `Stalled` goes away when the object is Ready |
+| no `Stalled`, generations equal | `Current` | `Ready=True`, or a ticket accepted (best effort included) or redirected (handled elsewhere, `Accepted=False` without `Stalled`) |
 
 `kubectl wait --for=condition=Ready` (`=Accepted` for tickets) waits for the
 same. An object the operator has not reached yet has no status: kstatus

@@ -3,6 +3,8 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
+
+use super::pattern;
 use serde::{Deserialize, Serialize};
 
 use super::common::{Category, Coverage, conditions_schema};
@@ -53,12 +55,12 @@ pub struct SlaPolicySpec {
     /// Languages served round the clock (primary subtags); others get business hours. Default [en].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 20), inner(length(max = 35)), extend("default" = ["en"]))]
-    #[x_kube(validation = Rule::new("self.all(l, l.matches('^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$'))").message("languages must be BCP 47 tags such as en or en-US"))]
+    #[x_kube(validation = pattern::all_match(pattern::LANGUAGE).message("languages must be BCP 47 tags such as en or en-US"))]
     pub round_the_clock_languages: Option<Vec<String>>,
     /// Share of the response target after which a ticket is AtRisk, e.g. "75%".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 16))]
-    #[x_kube(validation = Rule::new("self.matches('^(100(\\\\.0+)?|[0-9]{1,2}(\\\\.[0-9]+)?)%$')").message("atRiskAt must be a percentage from 0% to 100%, such as 75%"))]
+    #[x_kube(validation = pattern::matches(pattern::PERCENT).message("atRiskAt must be a percentage from 0% to 100%, such as 75%"))]
     pub at_risk_at: Option<String>,
     /// What preview-stage products are supported for (never round the clock).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -86,7 +88,7 @@ pub struct SlaPolicySpec {
 pub struct EffortCap {
     /// Logged effort at which the cap is reached, a duration such as 4h.
     #[schemars(length(max = 64))]
-    #[x_kube(validation = Rule::new("self.matches('^([0-9]+(\\\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$')").message("limit must be a duration such as 4h or 90m"))]
+    #[x_kube(validation = pattern::matches(pattern::DURATION).message("limit must be a duration such as 4h or 90m"))]
     pub limit: String,
     /// Investigations the cap applies to.
     #[schemars(length(min = 1, max = 3))]
@@ -100,23 +102,19 @@ pub struct EffortCap {
 pub struct SeverityLevel {
     /// Name tickets use in spec.severity, e.g. A.
     #[schemars(length(min = 1, max = 32))]
-    #[x_kube(validation = Rule::new("self.matches('^[A-Za-z0-9][-A-Za-z0-9_.]*$')").message("severity names are letters, digits, '-', '_' or '.', such as A or sev1"))]
+    #[x_kube(validation = pattern::matches(pattern::SEVERITY_NAME).message("severity names are letters, digits, '-', '_' or '.', such as A or sev1"))]
     pub name: String,
     /// Initial-response target, a Go-style duration such as 1h or 90m.
     #[schemars(length(max = 64))]
     #[x_kube(
-        validation = Rule::new("self.matches('^([0-9]+(\\\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$')").message("initialResponse must be a duration such as 1h, 90m or 1h30m"),
-        // Deadlines are kept to the second: `500ms` would be a zero target.
-        // Checked where Go's duration() cannot overflow (at most six parts of
-        // at most five digits) and to the millisecond (CEL's finest getter);
-        // the rest is refused by the operator (catalog: parse_target).
-        validation = Rule::new("!self.matches('^([0-9]{1,5}(\\\\.[0-9]+)?(ns|us|µs|ms|s|m|h)){1,6}$') || duration(self).getMilliseconds() == duration(self).getSeconds() * 1000").message("initialResponse must be a whole number of seconds, such as 30s, 90m or 1.5h: deadlines are kept to the second")
+        validation = pattern::matches(pattern::DURATION).message("initialResponse must be a duration such as 1h, 90m or 1h30m"),
+        validation = pattern::whole_seconds().message("initialResponse must be a whole number of seconds, such as 30s, 90m or 1.5h: deadlines are kept to the second")
     )]
     pub initial_response: String,
     /// Resolution target on the same clock as the response (optional), a duration such as 40h.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 64))]
-    #[x_kube(validation = Rule::new("self.matches('^([0-9]+(\\\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$')").message("resolution must be a duration such as 40h or 5h30m"))]
+    #[x_kube(validation = pattern::matches(pattern::DURATION).message("resolution must be a duration such as 40h or 5h30m"))]
     pub resolution: Option<String>,
     /// 24x7 or BusinessHours.
     pub coverage: Coverage,
@@ -135,7 +133,7 @@ pub struct PreviewSupport {
     /// Languages (primary subtags) preview products are supported in. Default [en].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 20), inner(length(max = 35)), extend("default" = ["en"]))]
-    #[x_kube(validation = Rule::new("self.all(l, l.matches('^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$'))").message("languages must be BCP 47 tags such as en or en-US"))]
+    #[x_kube(validation = pattern::all_match(pattern::LANGUAGE).message("languages must be BCP 47 tags such as en or en-US"))]
     pub languages: Option<Vec<String>>,
     /// Categories preview products are supported for. Default [Technical].
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -149,7 +147,7 @@ pub struct PreviewSupport {
 pub struct CalendarDef {
     /// Tickets pick it with spec.region; `default` serves all others.
     #[schemars(length(min = 1, max = 63))]
-    #[x_kube(validation = Rule::new("self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')").message("calendar names are lower-case letters, digits and '-', such as north-america"))]
+    #[x_kube(validation = pattern::matches(pattern::DNS_LABEL).message("calendar names are lower-case letters, digits and '-', such as north-america"))]
     pub name: String,
     /// IANA time zone, e.g. America/Los_Angeles.
     #[schemars(length(min = 1, max = 64))]
@@ -170,11 +168,11 @@ pub struct HoursDef {
     pub days: Vec<Day>,
     /// HH:MM, 00:00–23:59.
     #[schemars(length(max = 5))]
-    #[x_kube(validation = Rule::new("self.matches('^([01][0-9]|2[0-3]):[0-5][0-9]$')").message("start must be a time HH:MM from 00:00 to 23:59"))]
+    #[x_kube(validation = pattern::matches(pattern::CLOCK_START).message("start must be a time HH:MM from 00:00 to 23:59"))]
     pub start: String,
     /// HH:MM, 00:01–24:00.
     #[schemars(length(max = 5))]
-    #[x_kube(validation = Rule::new("self.matches('^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$')").message("end must be a time HH:MM from 00:00 to 24:00"))]
+    #[x_kube(validation = pattern::matches(pattern::CLOCK_END).message("end must be a time HH:MM from 00:00 to 24:00"))]
     pub end: String,
 }
 
@@ -210,7 +208,7 @@ impl Day {
 pub struct HolidayDef {
     /// YYYY-MM-DD for one date, MM-DD for every year.
     #[schemars(length(max = 10))]
-    #[x_kube(validation = Rule::new("self.matches('^([0-9]{4}-)?(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$')").message("date must be YYYY-MM-DD, or MM-DD for every year"))]
+    #[x_kube(validation = pattern::matches(pattern::HOLIDAY_DATE).message("date must be YYYY-MM-DD, or MM-DD for every year"))]
     pub date: String,
     /// What the day is, e.g. Christmas; shown only.
     #[serde(default, skip_serializing_if = "Option::is_none")]

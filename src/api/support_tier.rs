@@ -3,6 +3,8 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
+
+use super::pattern;
 use serde::{Deserialize, Serialize};
 
 use super::common::{Category, conditions_schema};
@@ -101,7 +103,7 @@ pub struct EscalationLevel {
     /// When the level begins: a share of the response target ("50%"; up to 1000%, so "150%" is half a target overdue) or a duration ("90m", may exceed the target); absent: at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 64))]
-    #[x_kube(validation = Rule::new("self.matches('^(1000(\\\\.0+)?|[0-9]{1,3}(\\\\.[0-9]+)?)%$') || self.matches('^([0-9]+(\\\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$')").message("after must be a percentage of the response target from 0% to 1000% (150% is half a target overdue) or a duration (90m)"))]
+    #[x_kube(validation = pattern::matches_any(&[pattern::AFTER_PERCENT, pattern::DURATION]).message("after must be a percentage of the response target from 0% to 1000% (150% is half a target overdue) or a duration (90m)"))]
     pub after: Option<String>,
 }
 

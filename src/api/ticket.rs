@@ -3,6 +3,8 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
+
+use super::pattern;
 use serde::{Deserialize, Serialize};
 
 use super::common::{Category, Contact, Coverage, conditions_schema};
@@ -91,7 +93,7 @@ pub struct TicketSpec {
     /// The case's language, a BCP 47 tag; default en.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 35), extend("default" = "en"))]
-    #[x_kube(validation = Rule::new("self.matches('^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$')").message("language must be a BCP 47 tag such as en, de or pt-BR"))]
+    #[x_kube(validation = pattern::matches(pattern::LANGUAGE).message("language must be a BCP 47 tag such as en, de or pt-BR"))]
     pub language: Option<String>,
     /// Picks the policy calendar; unknown or absent: `default`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -120,7 +122,7 @@ pub struct TicketSpec {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "super::common::instant::optional"
     )]
-    #[schemars(pattern(super::common::INSTANT_PATTERN))]
+    #[schemars(pattern(super::pattern::INSTANT))]
     pub opened_at: Option<Time>,
     /// Set by the help desk when it first responds: stops the response clock.
     #[serde(
@@ -128,7 +130,7 @@ pub struct TicketSpec {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "super::common::instant::optional"
     )]
-    #[schemars(pattern(super::common::INSTANT_PATTERN))]
+    #[schemars(pattern(super::pattern::INSTANT))]
     pub first_response_at: Option<Time>,
     /// Clock stopped, e.g. awaiting the customer.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -154,7 +156,7 @@ pub struct TicketSpec {
     /// Work logged so far (set by the help desk), a duration such as 3h30m; default 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 64), extend("default" = "0s"))]
-    #[x_kube(validation = Rule::new("self.matches('^([0-9]+(\\\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$')").message("effort must be a duration such as 45m or 3h30m"))]
+    #[x_kube(validation = pattern::matches(pattern::DURATION).message("effort must be a duration such as 45m or 3h30m"))]
     pub effort: Option<String>,
     /// Set when the ticket is resolved: its clocks end there.
     #[serde(
@@ -162,7 +164,7 @@ pub struct TicketSpec {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "super::common::instant::optional"
     )]
-    #[schemars(pattern(super::common::INSTANT_PATTERN))]
+    #[schemars(pattern(super::pattern::INSTANT))]
     pub resolved_at: Option<Time>,
 }
 
@@ -184,7 +186,7 @@ pub struct Product {
     /// Name of a Publisher: the product is a marketplace product, supported by it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 253))]
-    #[x_kube(validation = Rule::new("self.matches('^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$')").message("publisher must be the name of a Publisher: lower-case letters, digits, '-' and '.'"))]
+    #[x_kube(validation = pattern::matches(pattern::NAME).message("publisher must be the name of a Publisher: lower-case letters, digits, '-' and '.'"))]
     pub publisher: Option<String>,
 }
 
@@ -211,7 +213,7 @@ pub enum ProductStage {
 pub struct Pause {
     /// When the clock stopped (RFC 3339).
     #[serde(deserialize_with = "super::common::instant::required")]
-    #[schemars(pattern(super::common::INSTANT_PATTERN))]
+    #[schemars(pattern(super::pattern::INSTANT))]
     pub from: Time,
     /// When the clock ran again (RFC 3339); absent: it is stopped now.
     #[serde(
@@ -219,7 +221,7 @@ pub struct Pause {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "super::common::instant::optional"
     )]
-    #[schemars(pattern(super::common::INSTANT_PATTERN))]
+    #[schemars(pattern(super::pattern::INSTANT))]
     pub to: Option<Time>,
     /// Why the clock stopped, e.g. AwaitingCustomer; shown only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -244,7 +246,7 @@ pub struct ReopenOf {
     pub name: String,
     /// When it was closed (RFC 3339): a reopen is allowed within 3 calendar months.
     #[serde(deserialize_with = "super::common::instant::required")]
-    #[schemars(pattern(super::common::INSTANT_PATTERN))]
+    #[schemars(pattern(super::pattern::INSTANT))]
     pub closed_at: Time,
     /// The same error occurs on the same environment; required to reopen.
     #[serde(default)]

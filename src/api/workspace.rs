@@ -3,6 +3,8 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
+
+use super::pattern;
 use serde::{Deserialize, Serialize};
 
 use super::common::{Contact, Subject, conditions_schema};
@@ -60,7 +62,7 @@ pub struct WorkspaceSpec {
     /// Namespace of this workspace's tickets; created if missing.
     #[schemars(length(min = 1, max = 63))]
     #[x_kube(
-        validation = Rule::new("self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')").message("namespace must be a DNS label: lower-case letters, digits and '-'"),
+        validation = pattern::matches(pattern::DNS_LABEL).message("namespace must be a DNS label: lower-case letters, digits and '-'"),
         validation = Rule::new("self == oldSelf").message("namespace is immutable: create a new workspace instead")
     )]
     pub namespace: String,
@@ -124,7 +126,7 @@ pub struct DelegatedAdmin {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "super::common::instant::optional"
     )]
-    #[schemars(pattern(super::common::INSTANT_PATTERN))]
+    #[schemars(pattern(super::pattern::INSTANT))]
     pub expires_at: Option<Time>,
     /// Where trial customers this partner supports are sent (rule 1), and routing lists.
     #[serde(default, skip_serializing_if = "Option::is_none")]

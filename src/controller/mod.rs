@@ -206,11 +206,11 @@ async fn controllers(
     let workspace_controller =
         workspace::controller(ctx.clone(), receivers.workspaces, shutdown.clone());
     let policy_controller =
-        readiness::policy_controller(ctx.clone(), receivers.policies, shutdown.clone());
+        readiness::run::<SlaPolicy>(ctx.clone(), receivers.policies, shutdown.clone());
     let tier_controller =
-        readiness::tier_controller(ctx.clone(), receivers.tiers, shutdown.clone());
+        readiness::run::<SupportTier>(ctx.clone(), receivers.tiers, shutdown.clone());
     let publisher_controller =
-        readiness::publisher_controller(ctx.clone(), receivers.publishers, shutdown.clone());
+        readiness::run::<Publisher>(ctx.clone(), receivers.publishers, shutdown.clone());
     let publisher = routing::publish(ctx.clone(), shutdown.clone());
     let default_workspace = workspace::keep_default(ctx.clone(), shutdown.clone());
 

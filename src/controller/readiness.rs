@@ -3,220 +3,228 @@
 //! unknown zones). Publisher: `Ready` once its contact is known (CEL has
 //! checked it), so GitOps tools see it settle like the other kinds.
 
+use std::fmt::Debug;
 use std::sync::Arc;
 
 use futures::StreamExt;
 use futures::channel::mpsc::UnboundedReceiver;
 use jiff::Timestamp;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::reflector::ObjectRef;
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use super::context::{Context, Error, Shutdown, error_policy};
 use super::errors;
 use super::status::{self, FIELD_MANAGER};
+use super::world::World;
 use crate::api::condition::condition;
 use crate::api::{
     Publisher, PublisherStatus, SlaPolicy, SlaPolicyStatus, SupportTier, SupportTierStatus,
 };
-use crate::catalog::Lookup;
+use crate::catalog::{Catalog, Lookup};
 
-pub async fn policy_controller(
+/// What `Ready` says: whether, a reason, a message.
+type Verdict = (bool, String, String);
+
+/// A cluster-scoped kind whose status is one `Ready` condition derived from
+/// the catalog: the three kinds differ only in their verdict, so one
+/// controller and one reconcile serve them all.
+pub trait ReadyKind:
+    Resource<DynamicType = ()> + Clone + Debug + DeserializeOwned + Send + Sync + 'static
+{
+    /// Status with `observedGeneration` and `conditions`, nothing else.
+    type Status: Serialize + PartialEq + Clone + Default + Send + Sync;
+    /// Label in metrics and logs.
+    const LABEL: &'static str;
+    fn store(world: &World) -> Store<Self>;
+    fn status(&self) -> Option<&Self::Status>;
+    fn conditions(status: &Self::Status) -> &[Condition];
+    fn new_status(generation: Option<i64>, conditions: Vec<Condition>) -> Self::Status;
+    /// `None` while the catalog has not compiled this object yet (its
+    /// change will trigger another reconcile).
+    fn verdict(&self, catalog: &Catalog) -> Option<Verdict>;
+}
+
+/// Runs the readiness controller of `K`, woken by the world's triggers.
+pub async fn run<K: ReadyKind>(
     ctx: Arc<Context>,
-    triggers: UnboundedReceiver<ObjectRef<SlaPolicy>>,
+    triggers: UnboundedReceiver<ObjectRef<K>>,
     shutdown: Shutdown,
 ) {
-    let idle = futures::stream::pending::<Result<SlaPolicy, watcher::Error>>();
-    Controller::for_stream(idle, ctx.world.policies.clone())
+    let idle = futures::stream::pending::<Result<K, watcher::Error>>();
+    Controller::for_stream(idle, K::store(&ctx.world))
         .reconcile_on(triggers)
         .graceful_shutdown_on(shutdown.wait())
-        .run(reconcile_policy, error_policy("slapolicy"), ctx.clone())
-        .for_each(|result| errors::settle(ctx.clone(), "slapolicy", result))
+        .run(reconcile::<K>, error_policy(K::LABEL), ctx.clone())
+        .for_each(|result| errors::settle(ctx.clone(), K::LABEL, result))
         .await;
 }
 
-pub async fn tier_controller(
-    ctx: Arc<Context>,
-    triggers: UnboundedReceiver<ObjectRef<SupportTier>>,
-    shutdown: Shutdown,
-) {
-    let idle = futures::stream::pending::<Result<SupportTier, watcher::Error>>();
-    Controller::for_stream(idle, ctx.world.tiers.clone())
-        .reconcile_on(triggers)
-        .graceful_shutdown_on(shutdown.wait())
-        .run(reconcile_tier, error_policy("supporttier"), ctx.clone())
-        .for_each(|result| errors::settle(ctx.clone(), "supporttier", result))
-        .await;
-}
-
-pub async fn publisher_controller(
-    ctx: Arc<Context>,
-    triggers: UnboundedReceiver<ObjectRef<Publisher>>,
-    shutdown: Shutdown,
-) {
-    let idle = futures::stream::pending::<Result<Publisher, watcher::Error>>();
-    Controller::for_stream(idle, ctx.world.publishers.clone())
-        .reconcile_on(triggers)
-        .graceful_shutdown_on(shutdown.wait())
-        .run(reconcile_publisher, error_policy("publisher"), ctx.clone())
-        .for_each(|result| errors::settle(ctx.clone(), "publisher", result))
-        .await;
-}
-
-async fn reconcile_publisher(
-    publisher: Arc<Publisher>,
-    ctx: Arc<Context>,
-) -> Result<Action, Error> {
-    let _timer = ctx.metrics.reconcile("publisher");
-    let name = publisher.name_any();
-    let contact = &publisher.spec.contact;
-    let ways: Vec<&str> = [
-        contact.url.as_ref().map(|_| "url"),
-        contact.email.as_ref().map(|_| "email"),
-        contact.phone.as_ref().map(|_| "phone"),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    let (ok, reason, message) = if ways.is_empty() {
-        (
-            false,
-            "NoContact",
-            "spec.contact: no url, email or phone".to_string(),
-        )
-    } else {
-        (
-            true,
-            "Valid",
-            format!("tickets are redirected with its {}", ways.join(", ")),
-        )
+async fn reconcile<K: ReadyKind>(object: Arc<K>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let _timer = ctx.metrics.reconcile(K::LABEL);
+    let Some((ok, reason, message)) = object.verdict(&ctx.world.catalog()) else {
+        return Ok(Action::await_change());
     };
-    let previous = publisher.status.clone().unwrap_or_default();
-    let generation = publisher.meta().generation;
-    let status = PublisherStatus {
-        observed_generation: generation,
-        conditions: vec![ready(&previous.conditions, ok, reason, message, generation)],
-    };
-    if publisher.status.as_ref() != Some(&status) {
-        apply_status::<Publisher>(&ctx, &name, &status).await?;
-    }
-    Ok(Action::await_change())
-}
-
-async fn reconcile_policy(policy: Arc<SlaPolicy>, ctx: Arc<Context>) -> Result<Action, Error> {
-    let _timer = ctx.metrics.reconcile("slapolicy");
-    let name = policy.name_any();
-    let catalog = ctx.world.catalog();
-    let (ok, reason, message) = match catalog.policy(&name) {
-        Lookup::Found(p) => (
-            true,
-            "Valid".to_string(),
-            format!(
-                "{} severities, {} calendars",
-                p.levels.len(),
-                p.calendars.len()
-            ),
-        ),
-        Lookup::Invalid(problem) => (false, problem.reason.to_string(), problem.to_string()),
-        Lookup::Missing => return Ok(Action::await_change()),
-    };
-    let previous = policy.status.clone().unwrap_or_default();
-    let generation = policy.meta().generation;
-    let status = SlaPolicyStatus {
-        observed_generation: generation,
-        conditions: vec![ready(
-            &previous.conditions,
-            ok,
-            &reason,
-            message,
-            generation,
-        )],
-    };
-    if policy.status.as_ref() != Some(&status) {
-        apply_status::<SlaPolicy>(&ctx, &name, &status).await?;
-    }
-    Ok(Action::await_change())
-}
-
-async fn reconcile_tier(tier: Arc<SupportTier>, ctx: Arc<Context>) -> Result<Action, Error> {
-    let _timer = ctx.metrics.reconcile("supporttier");
-    let name = tier.name_any();
-    let catalog = ctx.world.catalog();
-    let (ok, reason, message) = match catalog.tier(&name) {
-        Lookup::Missing => return Ok(Action::await_change()),
-        Lookup::Invalid(problem) => (false, problem.reason.to_string(), problem.to_string()),
-        Lookup::Found(_) => match (&tier.spec.sla_policy, &tier.spec.graduation) {
-            (Some(p), _) if matches!(catalog.policy(p), Lookup::Missing) => (
-                false,
-                "PolicyNotFound".into(),
-                format!("spec.slaPolicy: no SlaPolicy named {p:?}"),
-            ),
-            (Some(p), _) if matches!(catalog.policy(p), Lookup::Invalid(_)) => (
-                false,
-                "PolicyNotReady".into(),
-                format!("spec.slaPolicy: SlaPolicy {p:?} is not ready"),
-            ),
-            (_, Some(g)) if !catalog.tiers.contains_key(&g.to) => (
-                false,
-                "UnknownTier".into(),
-                format!("spec.graduation.to: no SupportTier named {:?}", g.to),
-            ),
-            (None, _) => (
-                true,
-                "BestEffort".into(),
-                "no SLA policy: tickets are best effort".into(),
-            ),
-            (Some(p), _) => (
-                true,
-                "Valid".into(),
-                format!("deadlines from SlaPolicy {p}"),
-            ),
-        },
-    };
-    let previous = tier.status.clone().unwrap_or_default();
-    let generation = tier.meta().generation;
-    let status = SupportTierStatus {
-        observed_generation: generation,
-        conditions: vec![ready(
-            &previous.conditions,
-            ok,
-            &reason,
-            message,
-            generation,
-        )],
-    };
-    if tier.status.as_ref() != Some(&status) {
-        apply_status::<SupportTier>(&ctx, &name, &status).await?;
-    }
-    Ok(Action::await_change())
-}
-
-fn ready(
-    previous: &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition],
-    ok: bool,
-    reason: &str,
-    message: String,
-    generation: Option<i64>,
-) -> k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition {
-    condition(
+    let previous = object.status().map(K::conditions).unwrap_or_default();
+    let generation = object.meta().generation;
+    let ready = condition(
         previous,
         "Ready",
         ok,
-        reason,
+        &reason,
         message,
         generation,
         Timestamp::now(),
-    )
+    );
+    let stalled = crate::api::condition::stalled(previous, &ready);
+    let status = K::new_status(
+        generation,
+        [Some(ready), stalled].into_iter().flatten().collect(),
+    );
+    if object.status() != Some(&status) {
+        status::apply::<K>(&ctx, None, &object.name_any(), FIELD_MANAGER, &status).await?;
+        ctx.metrics.wrote(K::LABEL);
+    }
+    Ok(Action::await_change())
 }
 
-/// Writes a cluster-scoped object's status, counted under its kind.
-async fn apply_status<K: kube::Resource<DynamicType = ()>>(
-    ctx: &Context,
-    name: &str,
-    status: &impl serde::Serialize,
-) -> Result<(), Error> {
-    status::apply::<K>(ctx, None, name, FIELD_MANAGER, status).await?;
-    ctx.metrics.wrote(&K::kind(&()).to_ascii_lowercase());
-    Ok(())
+impl ReadyKind for Publisher {
+    type Status = PublisherStatus;
+    const LABEL: &'static str = "publisher";
+    fn store(world: &World) -> Store<Self> {
+        world.publishers.clone()
+    }
+    fn status(&self) -> Option<&PublisherStatus> {
+        self.status.as_ref()
+    }
+    fn conditions(status: &PublisherStatus) -> &[Condition] {
+        &status.conditions
+    }
+    fn new_status(observed_generation: Option<i64>, conditions: Vec<Condition>) -> PublisherStatus {
+        PublisherStatus {
+            observed_generation,
+            conditions,
+        }
+    }
+    fn verdict(&self, _: &Catalog) -> Option<Verdict> {
+        let contact = &self.spec.contact;
+        let ways: Vec<&str> = [
+            contact.url.as_ref().map(|_| "url"),
+            contact.email.as_ref().map(|_| "email"),
+            contact.phone.as_ref().map(|_| "phone"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        Some(if ways.is_empty() {
+            (
+                false,
+                "NoContact".into(),
+                "spec.contact: no url, email or phone".into(),
+            )
+        } else {
+            (
+                true,
+                "Valid".into(),
+                format!("tickets are redirected with its {}", ways.join(", ")),
+            )
+        })
+    }
+}
+
+impl ReadyKind for SlaPolicy {
+    type Status = SlaPolicyStatus;
+    const LABEL: &'static str = "slapolicy";
+    fn store(world: &World) -> Store<Self> {
+        world.policies.clone()
+    }
+    fn status(&self) -> Option<&SlaPolicyStatus> {
+        self.status.as_ref()
+    }
+    fn conditions(status: &SlaPolicyStatus) -> &[Condition] {
+        &status.conditions
+    }
+    fn new_status(observed_generation: Option<i64>, conditions: Vec<Condition>) -> SlaPolicyStatus {
+        SlaPolicyStatus {
+            observed_generation,
+            conditions,
+        }
+    }
+    fn verdict(&self, catalog: &Catalog) -> Option<Verdict> {
+        match catalog.policy(&self.name_any()) {
+            Lookup::Found(p) => Some((
+                true,
+                "Valid".to_string(),
+                format!(
+                    "{} severities, {} calendars",
+                    p.levels.len(),
+                    p.calendars.len()
+                ),
+            )),
+            Lookup::Invalid(problem) => {
+                Some((false, problem.reason.to_string(), problem.to_string()))
+            }
+            Lookup::Missing => None,
+        }
+    }
+}
+
+impl ReadyKind for SupportTier {
+    type Status = SupportTierStatus;
+    const LABEL: &'static str = "supporttier";
+    fn store(world: &World) -> Store<Self> {
+        world.tiers.clone()
+    }
+    fn status(&self) -> Option<&SupportTierStatus> {
+        self.status.as_ref()
+    }
+    fn conditions(status: &SupportTierStatus) -> &[Condition] {
+        &status.conditions
+    }
+    fn new_status(
+        observed_generation: Option<i64>,
+        conditions: Vec<Condition>,
+    ) -> SupportTierStatus {
+        SupportTierStatus {
+            observed_generation,
+            conditions,
+        }
+    }
+    fn verdict(&self, catalog: &Catalog) -> Option<Verdict> {
+        Some(match catalog.tier(&self.name_any()) {
+            Lookup::Missing => return None,
+            Lookup::Invalid(problem) => (false, problem.reason.to_string(), problem.to_string()),
+            Lookup::Found(_) => match (&self.spec.sla_policy, &self.spec.graduation) {
+                (Some(p), _) if matches!(catalog.policy(p), Lookup::Missing) => (
+                    false,
+                    "PolicyNotFound".into(),
+                    format!("spec.slaPolicy: no SlaPolicy named {p:?}"),
+                ),
+                (Some(p), _) if matches!(catalog.policy(p), Lookup::Invalid(_)) => (
+                    false,
+                    "PolicyNotReady".into(),
+                    format!("spec.slaPolicy: SlaPolicy {p:?} is not ready"),
+                ),
+                (_, Some(g)) if !catalog.tiers.contains_key(&g.to) => (
+                    false,
+                    "UnknownTier".into(),
+                    format!("spec.graduation.to: no SupportTier named {:?}", g.to),
+                ),
+                (None, _) => (
+                    true,
+                    "BestEffort".into(),
+                    "no SLA policy: tickets are best effort".into(),
+                ),
+                (Some(p), _) => (
+                    true,
+                    "Valid".into(),
+                    format!("deadlines from SlaPolicy {p}"),
+                ),
+            },
+        })
+    }
 }

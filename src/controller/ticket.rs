@@ -201,6 +201,18 @@ fn transitions(before: Option<&TicketStatus>, after: &TicketStatus) -> Vec<Trans
     let instant = |time: &Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>| {
         time.as_ref().map(|t| t.0.to_string()).unwrap_or_default()
     };
+    // A condition that has just become True, announced with its own message.
+    let became = |out: &mut Vec<Transition>, type_, reason: &'static str, identity: String| {
+        if condition(after, reason) && !was(&|s| condition(s, reason)) {
+            let note = message_of(reason);
+            out.push(Transition {
+                type_,
+                reason,
+                note,
+                identity,
+            });
+        }
+    };
     let mut out = Vec::new();
     if after.phase == Some(Phase::Rejected) && !was(&|s| s.phase == Some(Phase::Rejected)) {
         out.push(Transition {
@@ -232,14 +244,12 @@ fn transitions(before: Option<&TicketStatus>, after: &TicketStatus) -> Vec<Trans
             identity: instant(&after.at_risk_at),
         });
     }
-    if condition(after, "Breached") && !was(&|s| condition(s, "Breached")) {
-        out.push(Transition {
-            type_: "Warning",
-            reason: "Breached",
-            note: message_of("Breached"),
-            identity: instant(&after.response_due_at),
-        });
-    }
+    became(
+        &mut out,
+        "Warning",
+        "Breached",
+        instant(&after.response_due_at),
+    );
     if let Some(r) = &after.redirect
         && after.phase == Some(Phase::Redirected)
         && !was(&|s| s.phase == Some(Phase::Redirected) && s.redirect.as_ref() == Some(r))
@@ -251,24 +261,15 @@ fn transitions(before: Option<&TicketStatus>, after: &TicketStatus) -> Vec<Trans
             identity: format!("{:?}/{}", r.to, r.name),
         });
     }
-    if condition(after, "ResolutionBreached") && !was(&|s| condition(s, "ResolutionBreached")) {
-        out.push(Transition {
-            type_: "Warning",
-            reason: "ResolutionBreached",
-            note: message_of("ResolutionBreached"),
-            identity: instant(&after.resolution_due_at),
-        });
-    }
+    became(
+        &mut out,
+        "Warning",
+        "ResolutionBreached",
+        instant(&after.resolution_due_at),
+    );
     // Rule 11: once per ticket. The identity is fixed, so a cap reached
     // again (effort corrected down, then up) is not announced twice.
-    if condition(after, "EffortCapReached") && !was(&|s| condition(s, "EffortCapReached")) {
-        out.push(Transition {
-            type_: "Normal",
-            reason: "EffortCapReached",
-            note: message_of("EffortCapReached"),
-            identity: "effort-cap".into(),
-        });
-    }
+    became(&mut out, "Normal", "EffortCapReached", "effort-cap".into());
     let level = |s: &TicketStatus| s.escalation.as_ref().map_or(0, |e| e.level);
     if let Some(e) = &after.escalation
         && e.level > before.map_or(0, level)

@@ -83,7 +83,7 @@ pub enum NoDue {
 }
 
 /// 9999-01-01T00:00:00Z: the first instant the operator does not write.
-/// Spec instants stop before it (`INSTANT_PATTERN`), jiff stops a day later
+/// Spec instants stop before it (`api::pattern::INSTANT`), jiff stops a day later
 /// (and a due time there was written as jiff's maximum, a time that never
 /// comes); an instant from here on is omitted, as one that never comes.
 pub const UNWRITABLE_FROM: i64 = 253_370_764_800;

@@ -41,7 +41,7 @@ mod support;
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -738,78 +738,6 @@ fn judge(case: &Case, applied: &Applied, evaluated: &Evaluated, seen: Option<See
 
 // ------------------------------------------------------ the operator process
 
-/// A second operator, started after the corpus as a restart would start one.
-/// Not `Operator::start`: that one insists on becoming ready, and whether it
-/// does is what is checked here.
-struct Fresh {
-    watchdog: Child,
-    health: String,
-    log: PathBuf,
-}
-
-impl Fresh {
-    fn start(cp: &ControlPlane) -> Fresh {
-        let health = format!("127.0.0.1:{}", operator::free_port());
-        let log = cp.dir().join("bad-input-restarted.log");
-        let pid_file = cp.dir().join("bad-input-restarted.pid");
-        // Ends the operator when this test process ends, however it ends.
-        let script = r#"parent=$1; pidfile=$2; log=$3; shift 3
-"$@" >>"$log" 2>&1 &
-child=$!
-echo "$child" > "$pidfile"
-trap 'kill -TERM $child 2>/dev/null; wait $child; exit 0' TERM INT
-while kill -0 "$parent" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 0.3; done
-kill -TERM "$child" 2>/dev/null
-wait "$child""#;
-        let watchdog = Command::new("bash")
-            .arg("-c")
-            .arg(script)
-            .arg("watchdog")
-            .arg(std::process::id().to_string())
-            .arg(&pid_file)
-            .arg(&log)
-            .arg(env!("CARGO_BIN_EXE_support-operator"))
-            .args(["run", "--health-addr", &health, "--log-format", "json"])
-            .args(["--namespace", "bi-restarted", "--leader-election=false"])
-            .arg("--default-workspace=")
-            .env("KUBECONFIG", cp.kubeconfig_path())
-            .env("RUST_LOG", "info,support_operator=debug")
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("starting a second operator");
-        Fresh {
-            watchdog,
-            health,
-            log,
-        }
-    }
-
-    fn get(&self, path: &str) -> Option<String> {
-        use std::io::{Read, Write};
-        let mut stream = std::net::TcpStream::connect(&self.health).ok()?;
-        stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            self.health
-        )
-        .ok()?;
-        let mut response = String::new();
-        stream.read_to_string(&mut response).ok()?;
-        let (head, body) = response.split_once("\r\n\r\n")?;
-        head.starts_with("HTTP/1.1 200").then(|| body.to_string())
-    }
-}
-
-impl Drop for Fresh {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.watchdog.id().to_string()])
-            .status();
-        let _ = self.watchdog.wait();
-    }
-}
-
 /// Ticket reconciles a `/metrics` page reports.
 fn ticket_reconciles(metrics: &str) -> u64 {
     metrics
@@ -1005,7 +933,19 @@ async fn every_bad_manifest_gets_the_same_clear_verdict_online_and_offline() {
     }
 
     // A restart after the corpus: a fresh operator must sync and serve tickets.
-    let fresh = Fresh::start(cp);
+    // Not `Operator::start`: that one insists on becoming ready, and whether
+    // it does is what is checked here.
+    let fresh = Operator::spawn(
+        cp,
+        "bad-input-restarted",
+        cp.kubeconfig_path(),
+        &[
+            "--namespace",
+            "bi-restarted",
+            "--leader-election=false",
+            "--default-workspace=",
+        ],
+    );
     let fresh_ready = poll(Duration::from_secs(20), async || {
         fresh
             .get("/readyz")

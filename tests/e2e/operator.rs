@@ -39,6 +39,14 @@ impl Operator {
         kubeconfig: &Path,
         args: &[&str],
     ) -> Operator {
+        let op = Operator::spawn(cp, name, kubeconfig, args);
+        op.wait_ready(Duration::from_secs(60));
+        op
+    }
+
+    /// Starts the operator without waiting for it to be ready: for a test
+    /// that checks whether it becomes ready at all.
+    pub fn spawn(cp: &ControlPlane, name: &str, kubeconfig: &Path, args: &[&str]) -> Operator {
         let port = free_port();
         let health = format!("127.0.0.1:{port}");
         let log = cp.dir().join(format!("{name}.log"));
@@ -69,14 +77,12 @@ wait "$child""#;
             .env("RUST_LOG", "info,support_operator=debug")
             .stdin(Stdio::null());
         let watchdog = cmd.spawn().expect("starting the operator");
-        let op = Operator {
+        Operator {
             watchdog,
             pid_file,
             log,
             health,
-        };
-        op.wait_ready(Duration::from_secs(60));
-        op
+        }
     }
 
     fn wait_ready(&self, timeout: Duration) {

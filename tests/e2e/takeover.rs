@@ -6,107 +6,20 @@
 //! included), while the intruders exist and after they are gone.
 //! tests/security repeats the attempt as the users involved (access).
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::ConfigMap;
-use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::api::rbac::v1::RoleBinding;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client, ResourceExt};
-use serde_json::{Value, json};
+use serde_json::json;
 use support_operator::api::{Phase, Ticket, Workspace};
 
 use super::support::ControlPlane;
+use super::support::held::{held, summary};
 use super::{eventually, model, setup, wait_namespace};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
-
-/// Everything a takeover could change about a workspace and its namespace.
-#[derive(Debug, PartialEq)]
-struct Held {
-    status: Value,
-    bindings: BTreeMap<String, (String, Value)>,
-    slice: Option<(String, BTreeMap<String, String>, Vec<String>)>,
-    tickets: BTreeMap<String, (String, Value)>,
-    events: BTreeMap<String, (String, String)>,
-}
-
-async fn held(client: &Client, holder: &str, ns: &str) -> Held {
-    let ws = Api::<Workspace>::all(client.clone())
-        .get(holder)
-        .await
-        .unwrap();
-    let bindings = Api::<RoleBinding>::namespaced(client.clone(), ns)
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .map(|rb| {
-            (
-                rb.name_any(),
-                (
-                    rb.metadata.resource_version.clone().unwrap_or_default(),
-                    serde_json::to_value(&rb.subjects).unwrap(),
-                ),
-            )
-        })
-        .collect();
-    let slice = Api::<ConfigMap>::namespaced(client.clone(), ns)
-        .get_opt("support-policy")
-        .await
-        .unwrap()
-        .map(|cm| {
-            (
-                cm.metadata.resource_version.clone().unwrap_or_default(),
-                cm.data.clone().unwrap_or_default(),
-                cm.owner_references()
-                    .iter()
-                    .map(|o| format!("{}/{}", o.kind, o.name))
-                    .collect(),
-            )
-        });
-    let tickets = Api::<Ticket>::namespaced(client.clone(), ns)
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .map(|t| {
-            (
-                t.name_any(),
-                (
-                    t.metadata.resource_version.clone().unwrap_or_default(),
-                    serde_json::to_value(&t.status).unwrap(),
-                ),
-            )
-        })
-        .collect();
-    let events = Api::<Event>::namespaced(client.clone(), ns)
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .map(|e| {
-            (
-                e.name_any(),
-                (
-                    e.metadata.resource_version.clone().unwrap_or_default(),
-                    e.reason.clone().unwrap_or_default(),
-                ),
-            )
-        })
-        .collect();
-    Held {
-        status: serde_json::to_value(&ws.status).unwrap(),
-        bindings,
-        slice,
-        tickets,
-        events,
-    }
-}
 
 async fn ready(client: &Client, name: &str) -> (bool, String, String) {
     let api = Api::<Workspace>::all(client.clone());
@@ -120,27 +33,6 @@ async fn ready(client: &Client, name: &str) -> (bool, String, String) {
         Some((c.status == "True", c.reason, c.message))
     })
     .await
-}
-
-fn summary(h: &Held) -> String {
-    format!(
-        "status {}; bindings {:?}; slice {:?}; tickets {:?}; events {:?}",
-        h.status["conditions"]
-            .as_array()
-            .map(|cs| cs
-                .iter()
-                .map(|c| format!("{}={} {}", c["type"], c["status"], c["reason"]))
-                .collect::<Vec<_>>()
-                .join(", "))
-            .unwrap_or_default(),
-        h.bindings.keys().collect::<Vec<_>>(),
-        h.slice.as_ref().map(|s| (&s.0, &s.2)),
-        h.tickets
-            .iter()
-            .map(|(n, (rv, s))| format!("{n}@{rv}: {} {}", s["phase"], s["workspace"]))
-            .collect::<Vec<_>>(),
-        h.events.values().map(|(_, r)| r).collect::<Vec<_>>(),
-    )
 }
 
 #[tokio::test(flavor = "multi_thread")]

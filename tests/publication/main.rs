@@ -12,8 +12,7 @@ mod operator;
 #[path = "../support/mod.rs"]
 mod support;
 
-use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
@@ -22,7 +21,7 @@ use kube::Api;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::core::PartialObjectMeta;
 use serde_json::json;
-use support::ControlPlane;
+use support::{ControlPlane, eventually};
 use support_operator::api::Workspace;
 
 use operator::Operator;
@@ -30,38 +29,8 @@ use operator::Operator;
 static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn setup(cp: &ControlPlane, operator_ns: &str) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    cp.kubectl_ok(&["apply", "-f", root.join("crds").to_str().unwrap()]);
-    cp.kubectl_ok(&[
-        "wait",
-        "--for=condition=Established",
-        "crd",
-        "--all",
-        "--timeout=60s",
-    ]);
-    cp.kubectl_ok(&[
-        "apply",
-        "-f",
-        root.join("deploy/cluster-roles.yaml").to_str().unwrap(),
-    ]);
+    cp.install_crds_and_roles();
     let _ = cp.kubectl(&["create", "namespace", operator_ns]);
-}
-
-async fn eventually<T>(
-    timeout: Duration,
-    what: &str,
-    mut check: impl AsyncFnMut() -> Option<T>,
-) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        if Instant::now() > deadline {
-            panic!("timed out after {timeout:?} waiting for {what}");
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
 }
 
 /// The operator's routing writes so far (ConfigMaps, deletions, conditions).

@@ -13,6 +13,7 @@
 mod operator;
 #[path = "../support/mod.rs"]
 mod support;
+use support::held::held;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -85,13 +86,7 @@ fn setup() -> (&'static ControlPlane, &'static Installed) {
             "--set",
             "rbac.admissionPolicy.enabled=false",
         ]);
-        cp.kubectl_ok(&[
-            "wait",
-            "--for=condition=Established",
-            "crd",
-            "--all",
-            "--timeout=60s",
-        ]);
+        cp.wait_crds_established();
         // The tier every workspace here names: a workspace on a missing
         // tier is not Ready (reason UnknownTier).
         let tier = repo_root().join("tests/security/tier.yaml");
@@ -1242,79 +1237,6 @@ async fn protected_namespaces_get_no_workspace_and_their_rolebindings_are_untouc
         "RoleBindings of {} unchanged; nothing names {mallory} or {crew}",
         PROTECTED.join(", ")
     );
-}
-
-/// Everything a takeover could change about a workspace and its namespace:
-/// the holder's status, the namespace's RoleBindings, its `support-policy`
-/// slice, its tickets (status and resourceVersion) and its Events.
-#[derive(Debug, PartialEq)]
-struct Held {
-    status: Option<WorkspaceStatus>,
-    bindings: BTreeMap<String, (String, String)>,
-    slice: Option<(String, BTreeMap<String, String>, Vec<String>)>,
-    tickets: BTreeMap<String, (String, Value)>,
-    events: BTreeMap<String, (String, String)>,
-}
-
-async fn held(admin: &Client, holder: &str, ns: &str) -> Held {
-    let status = Api::<Workspace>::all(admin.clone())
-        .get(holder)
-        .await
-        .unwrap()
-        .status;
-    let slice = Api::<ConfigMap>::namespaced(admin.clone(), ns)
-        .get_opt("support-policy")
-        .await
-        .unwrap()
-        .map(|cm| {
-            (
-                cm.metadata.resource_version.clone().unwrap_or_default(),
-                cm.data.clone().unwrap_or_default(),
-                cm.owner_references()
-                    .iter()
-                    .map(|o| format!("{}/{}", o.kind, o.name))
-                    .collect(),
-            )
-        });
-    let tickets = Api::<Ticket>::namespaced(admin.clone(), ns)
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .map(|t| {
-            (
-                t.name_any(),
-                (
-                    t.metadata.resource_version.clone().unwrap_or_default(),
-                    serde_json::to_value(&t.status).unwrap(),
-                ),
-            )
-        })
-        .collect();
-    let events = Api::<Event>::namespaced(admin.clone(), ns)
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .map(|e| {
-            (
-                e.name_any(),
-                (
-                    e.metadata.resource_version.clone().unwrap_or_default(),
-                    e.reason.clone().unwrap_or_default(),
-                ),
-            )
-        })
-        .collect();
-    Held {
-        status,
-        bindings: snapshot(admin, ns).await,
-        slice,
-        tickets,
-        events,
-    }
 }
 
 /// Issue 15 §1 (DESIGN.md rule 1): a namespace another workspace holds is

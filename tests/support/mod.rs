@@ -15,6 +15,8 @@
 //! kubeconfig, logs/) for a look afterwards.
 #![allow(dead_code)] // each test binary uses a different part of it
 
+pub mod held;
+
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
