@@ -26,8 +26,12 @@ RUN apk add --no-cache musl-dev gcc binutils
 WORKDIR /src
 # Cargo.toml declares no bench or test targets by path; if it ever does, copy
 # their folders too (Cargo checks that every declared target exists).
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 COPY src ./src
+# The commit for `--version` and support_operator_build_info (the build
+# context has no .git): docker build --build-arg SUPPORT_OPERATOR_COMMIT=$(git rev-parse --short=12 HEAD)
+ARG SUPPORT_OPERATOR_COMMIT=unknown
+ENV SUPPORT_OPERATOR_COMMIT=${SUPPORT_OPERATOR_COMMIT}
 # A stripped release build; caches keep the registry and target folder
 # between builds (BuildKit).
 ENV CARGO_PROFILE_RELEASE_STRIP=symbols \

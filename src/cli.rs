@@ -16,7 +16,7 @@ use crate::manifests::Manifests;
 #[derive(Parser, Debug)]
 #[command(
     name = "support-operator",
-    version,
+    version = crate::version::LONG,
     about = "Support tiers, SLA policies and workspaces as live cluster state",
     // A flag given twice takes its last value, so the Helm chart's
     // `extraArgs` (placed after the chart's own) override them.
@@ -103,6 +103,11 @@ pub struct RunArgs {
     pub ticket_concurrency: u16,
     #[arg(long, value_enum, default_value_t = crate::telemetry::LogFormat::Text, env = "LOG_FORMAT")]
     pub log_format: crate::telemetry::LogFormat,
+    /// The `workspace` label of the ticket metrics: `full` (one series per
+    /// workspace) or `none` (empty: totals by severity and phase, for
+    /// thousands of workspaces).
+    #[arg(long, value_enum, default_value_t = crate::metrics::WorkspaceLabel::Full)]
+    pub metrics_workspace_label: crate::metrics::WorkspaceLabel,
 }
 
 fn parse_flag_duration(text: &str) -> Result<std::time::Duration, String> {
@@ -114,7 +119,7 @@ pub struct CrdsArgs {
     /// Write `<plural>.<group>.yaml` files into this folder instead of printing.
     #[arg(long, conflicts_with = "markdown")]
     pub out_dir: Option<PathBuf>,
-    /// Print the field reference as Markdown (docs/reference.md).
+    /// Print the field reference as Markdown (between the markers of docs/field-reference.md).
     #[arg(long)]
     pub markdown: bool,
 }
@@ -137,7 +142,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Run(args) => run_operator(args),
-        Command::Crds(args) if args.markdown => print_out(&crate::api::reference::document()),
+        Command::Crds(args) if args.markdown => print_out(&crate::api::reference::markdown()),
         Command::Crds(args) => match &args.out_dir {
             None => match crate::api::crds_yaml() {
                 Ok(yaml) => print_out(&yaml),
@@ -194,6 +199,7 @@ fn run_operator(args: RunArgs) -> ExitCode {
         personal_domains: args.personal_domains,
         routing_debounce: args.routing_debounce,
         ticket_concurrency: args.ticket_concurrency.max(1),
+        metrics_workspace_label: args.metrics_workspace_label,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -2,7 +2,8 @@
 //! routing tables and ticket deadlines.
 //!
 //! Layers, bottom up (nothing imports a layer above it):
-//! 1. [`calendar`] (business time, no Kubernetes) and [`api`] (the resources);
+//! 1. [`calendar`] (business time, no Kubernetes), [`api`] (the resources) and
+//!    [`version`] (what this build is);
 //! 2. [`catalog`] (the compiled model, below the rest of its layer), then
 //!    [`deadline`] (DESIGN.md rules 1–11), [`routing`], [`manifests`], [`evaluate`];
 //! 3. [`controller`] (wiring, context, leader election, one file per controller),
@@ -21,3 +22,4 @@ pub mod manifests;
 pub mod metrics;
 pub mod routing;
 pub mod telemetry;
+pub mod version;

@@ -1,32 +1,28 @@
-//! The field reference (docs/reference.md), generated from the CRD schemas
-//! so it cannot drift from the types (tests/crds.rs compares the file with
-//! [`document`]; `support-operator crds --markdown` prints it).
+//! The field reference (docs/field-reference.md), generated from the CRD
+//! schemas so it cannot drift from the types (tests/readme.rs compares the
+//! file with [`markdown`]; `support-operator crds --markdown` prints it).
 
 use serde_json::Value;
 
 use super::crds;
 
-/// docs/reference.md in full: what `kubectl explain` says, as one page,
-/// with the columns `kubectl get` prints and how GitOps tools read status.
-pub fn document() -> String {
-    let mut out = String::from(INTRO);
+/// The generated part of docs/field-reference.md: the columns `kubectl
+/// get` prints, every field as `kubectl explain` describes it, and how
+/// GitOps tools read the status.
+pub fn markdown() -> String {
+    let mut out = String::from(COLUMNS);
     out.push_str(&columns());
     out.push_str("\n## Fields\n\n");
-    out.push_str(&markdown());
+    out.push_str(&fields());
     out.push_str(STATUS);
     out
 }
 
-const INTRO: &str = "# Field reference (supportpolicy.dev/v1alpha1)
+const COLUMNS: &str = "## Columns
 
-Generated from the CustomResourceDefinitions by `support-operator crds --markdown`
-(tests/crds.rs fails when this file is stale). `kubectl explain <kind>.spec`
-prints the same descriptions; a `Default` is filled in by the API server when
-the field is absent, and is what the operator assumes.
-
-## Columns
-
-`kubectl get` prints these; `-o wide` adds the ones marked wide.
+`kubectl get` prints these; `-o wide` adds the ones marked wide. A field's
+`Default` is filled in by the API server when the field is absent, and is
+what the operator assumes.
 
 ";
 
@@ -75,7 +71,7 @@ fn columns() -> String {
 }
 
 /// Markdown: one table per kind, one row per field of `spec` (and `status`).
-pub fn markdown() -> String {
+fn fields() -> String {
     let mut out = String::new();
     for crd in crds() {
         let version = &crd.spec.versions[0];

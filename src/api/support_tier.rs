@@ -128,7 +128,7 @@ pub struct SupportTierStatus {
     /// from `metadata.generation`, the status describes an older spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
-    /// `Ready` says whether the object is valid and in use (reason and message say why not); `Stalled` repeats a False `Ready` for kstatus (docs/reference.md).
+    /// `Ready` says whether the object is valid and in use (reason and message say why not); `Stalled` repeats a False `Ready` for kstatus (docs/field-reference.md).
     #[serde(default)]
     #[schemars(schema_with = "conditions_schema")]
     pub conditions: Vec<Condition>,

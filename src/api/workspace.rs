@@ -163,7 +163,7 @@ pub struct WorkspaceStatus {
     /// Admins, members or partners the operator refused to bind, and why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rejected_subjects: Vec<RejectedSubject>,
-    /// `Ready` says whether the object is valid and in use (reason and message say why not); `Stalled` repeats a False `Ready` for kstatus (docs/reference.md). `GraduationRecommended` when open tickets exceed the tier's graduation threshold; `RoutingPublished` when its routing slice is written.
+    /// `Ready` says whether the object is valid and in use (reason and message say why not); `Stalled` repeats a False `Ready` for kstatus (docs/field-reference.md). `GraduationRecommended` when open tickets exceed the tier's graduation threshold; `RoutingPublished` when its routing slice is written.
     #[serde(default)]
     #[schemars(schema_with = "conditions_schema")]
     pub conditions: Vec<Condition>,

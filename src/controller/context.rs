@@ -12,6 +12,8 @@ use jiff::Timestamp;
 use kube::runtime::controller::Action;
 use kube::runtime::events::Recorder;
 use kube::runtime::reflector::ObjectRef;
+use kube::runtime::utils::{Backoff, ResetTimerBackoff};
+use kube::runtime::watcher::ExponentialBackoff;
 use kube::{Client, Resource};
 
 use super::errors;
@@ -81,6 +83,8 @@ pub struct Settings {
     /// Quiet time before the routing table is recompiled after a change.
     pub routing_debounce: Duration,
     pub ticket_concurrency: u16,
+    /// What the ticket metrics' `workspace` label holds.
+    pub metrics_workspace_label: crate::metrics::WorkspaceLabel,
 }
 
 /// The workspace kept in existence, created if missing.
@@ -102,15 +106,16 @@ pub struct Context {
 }
 
 impl Context {
-    /// Exponential backoff per object: 1 s, 2 s, 4 s … 5 min; reset on
-    /// success. Also returns which failure in a row this is.
+    /// Exponential backoff per object with jitter ([`retry_delay`]: 1–2 s,
+    /// 2–4 s … at most 5 min); reset on success. Also returns which failure
+    /// in a row this is.
     pub(super) fn backoff(&self, key: String) -> (Duration, u32) {
         let Ok(mut failures) = self.failures.lock() else {
             return (Duration::from_secs(5), 1);
         };
         let n = failures.entry(key).or_insert(0);
         *n = n.saturating_add(1);
-        (backoff_delay(*n), *n)
+        (retry_delay(*n), *n)
     }
 
     /// Forgets an object's failures; whether there were any.
@@ -122,31 +127,73 @@ impl Context {
     }
 }
 
-/// How watches retry: 250 ms doubling to 5 s, reset by the next event.
-/// kube's default (800 ms doubling to 30 s, reset only after 120 s) made
-/// recovery from a kube-apiserver restart take about twice the outage: the
-/// first relist after the restart also fails (410 Expired), and the wait
-/// grows (tests/faults measured 17–30 s after a 14 s outage). A relist is
-/// cheap next to missing a change for half a minute.
-#[derive(Debug, Clone, Default)]
-pub struct WatchBackoff {
-    next: Option<Duration>,
+/// First delay of a watch that fails, before jitter.
+pub const WATCH_RETRY_MIN: Duration = Duration::from_millis(500);
+/// Longest delay between two attempts of a watch, before jitter (so at most
+/// twice this with it).
+pub const WATCH_RETRY_MAX: Duration = Duration::from_secs(5);
+/// A watch's delay starts over from [`WATCH_RETRY_MIN`] only after it has
+/// gone this long without an error.
+pub const WATCH_HEALTHY_PERIOD: Duration = Duration::from_secs(60);
+
+/// How every watch retries: 0.5 s doubling to 5 s, each delay stretched
+/// by a random 0–100 % (kube-runtime's `ExponentialBackoff` from a `backon`
+/// builder with jitter, as its `DefaultBackoff` does), and started over only
+/// after [`WATCH_HEALTHY_PERIOD`] without an error (kube-runtime's
+/// `ResetTimerBackoff`).
+///
+/// Why not `WatchStreamExt::default_backoff()` as it is: `StreamBackoff`
+/// calls `reset()` on every `Ok` item, and the watcher yields `Ok(Init)`
+/// before each relist attempt, so during an outage every attempt starts from
+/// the first delay again and the delay never grows (the retry storm of issue
+/// 13: every watch every 250 ms with the former own backoff, every
+/// 0.8–1.6 s with `DefaultBackoff`; `stream_backoff_resets_on_init` below
+/// shows it). Here `reset()` does nothing: only a healthy period resets.
+///
+/// The bounds are tighter than `DefaultBackoff`'s (0.8 s to 30 s, reset
+/// after 120 s): a watch that waits 30 s after kube-apiserver is back
+/// misses changes for that long, and after a restart the first answer to a
+/// resumed watch is `410 Expired`, which costs a second delay before the
+/// relist (tests/faults measured 17–30 s of recovery after a 14 s outage
+/// with those bounds, 52 s after a 30 s outage with a 10 s cap). With these
+/// a watch waits at most 10 s per attempt, and an outage costs each watch
+/// at most eight requests in its first 30 s, then one every 5–10 s
+/// (docs/reliability.md has the measured figures).
+pub struct WatchBackoff(ResetTimerBackoff<ExponentialBackoff>);
+
+impl Default for WatchBackoff {
+    fn default() -> Self {
+        WatchBackoff::with_healthy_period(WATCH_HEALTHY_PERIOD)
+    }
+}
+
+impl WatchBackoff {
+    /// The backoff, reset after `healthy` without an error.
+    pub fn with_healthy_period(healthy: Duration) -> Self {
+        let delays = backon::ExponentialBuilder::default()
+            .with_min_delay(WATCH_RETRY_MIN)
+            .with_max_delay(WATCH_RETRY_MAX)
+            .with_factor(2.0)
+            .with_jitter()
+            .without_max_times();
+        WatchBackoff(ResetTimerBackoff::new(
+            ExponentialBackoff::from(delays),
+            healthy,
+        ))
+    }
 }
 
 impl Iterator for WatchBackoff {
     type Item = Duration;
 
     fn next(&mut self) -> Option<Duration> {
-        let delay = self.next.unwrap_or(Duration::from_millis(250));
-        self.next = Some((delay * 2).min(Duration::from_secs(5)));
-        Some(delay)
+        self.0.next()
     }
 }
 
-impl kube::runtime::utils::Backoff for WatchBackoff {
-    fn reset(&mut self) {
-        self.next = None;
-    }
+impl Backoff for WatchBackoff {
+    /// Deliberately nothing: see the type's documentation.
+    fn reset(&mut self) {}
 }
 
 /// Requeue at `next` (rule 10), or wait for a change when nothing is due.
@@ -163,9 +210,33 @@ pub fn requeue_at(next: Option<Timestamp>, now: Timestamp) -> Action {
     }
 }
 
-/// The delay before the `n`th retry in a row (n ≥ 1): 1 s doubling to 5 min.
+/// Longest base delay between two retries of one object; with jitter a
+/// retry waits at most twice this (5 min).
+pub const RETRY_MAX: Duration = Duration::from_secs(150);
+
+/// The base delay before the `n`th retry in a row of one object (n ≥ 1):
+/// 1 s doubling to [`RETRY_MAX`].
 pub fn backoff_delay(n: u32) -> Duration {
-    Duration::from_secs(1u64 << n.saturating_sub(1).min(9)).min(Duration::from_secs(300))
+    Duration::from_secs(1u64 << n.saturating_sub(1).min(9)).min(RETRY_MAX)
+}
+
+/// The delay before the `n`th retry in a row of one object: the base delay
+/// `d` of [`backoff_delay`] stretched to a random point of `[d, 2d)` (the
+/// jitter kube-runtime's watch backoff uses), so that objects that failed
+/// together (an API server outage) do not retry together.
+pub fn retry_delay(n: u32) -> Duration {
+    let base = backoff_delay(n);
+    base + base.mul_f64(random_fraction())
+}
+
+/// A number in `[0, 1)`, different at each call: the standard library's
+/// randomly keyed hasher (a new key per `RandomState`) over a counter.
+fn random_fraction() -> f64 {
+    use std::hash::{BuildHasher, RandomState};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    let bits = RandomState::new().hash_one(CALLS.fetch_add(1, Ordering::Relaxed));
+    (bits >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// Per-object backoff, and the error made visible on the object: an Event
@@ -192,19 +263,116 @@ mod tests {
     use super::*;
 
     #[test]
-    fn per_object_backoff_doubles_from_one_second_to_five_minutes() {
-        let delays: Vec<u64> = (1..=12).map(|n| backoff_delay(n).as_secs()).collect();
-        assert_eq!(delays, [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300]);
+    fn per_object_backoff_doubles_from_one_second_with_jitter_and_stays_under_five_minutes() {
+        let bases: Vec<u64> = (1..=12).map(|n| backoff_delay(n).as_secs()).collect();
+        assert_eq!(bases, [1, 2, 4, 8, 16, 32, 64, 128, 150, 150, 150, 150]);
+        let mut distinct = std::collections::HashSet::new();
+        for n in 1..=12 {
+            for _ in 0..50 {
+                let d = retry_delay(n);
+                let base = backoff_delay(n);
+                assert!(
+                    d >= base && d < base * 2,
+                    "retry {n}: {d:?} not in [{base:?}, 2x)"
+                );
+                assert!(d < Duration::from_secs(300));
+                distinct.insert(d);
+            }
+        }
+        assert!(
+            distinct.len() > 500,
+            "jitter: only {} distinct delays of 600",
+            distinct.len()
+        );
+    }
+
+    /// Runs a stream that yields, `attempts` times, `Ok` and then an error
+    /// (what kube-runtime's watcher does while its relist fails: `Ok(Init)`,
+    /// then the list's error) through `StreamBackoff` with `backoff` in a
+    /// recorder; gives the delays asked for, with `None` for each reset.
+    fn calls_through_outage<B: Backoff>(backoff: B, attempts: usize) -> Vec<Option<Duration>> {
+        use futures::StreamExt;
+        use kube::runtime::utils::StreamBackoff;
+        use std::sync::{Arc, Mutex};
+        struct Recorder<B>(B, Arc<Mutex<Vec<Option<Duration>>>>);
+        impl<B: Backoff> Iterator for Recorder<B> {
+            type Item = Duration;
+            fn next(&mut self) -> Option<Duration> {
+                let d = self.0.next();
+                self.1.lock().unwrap().push(d);
+                // The stream really waits nothing: only the delays matter.
+                d.map(|_| Duration::ZERO)
+            }
+        }
+        impl<B: Backoff> Backoff for Recorder<B> {
+            fn reset(&mut self) {
+                self.0.reset();
+                self.1.lock().unwrap().push(None);
+            }
+        }
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let items = (0..attempts).flat_map(|_| [Ok(()), Err(())]);
+        let stream = StreamBackoff::new(
+            futures::stream::iter(items),
+            Recorder(backoff, calls.clone()),
+        );
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        runtime.block_on(stream.for_each(|_| async {}));
+        calls.lock().unwrap().clone()
+    }
+
+    /// The reason for [`WatchBackoff`]: `StreamBackoff` resets its backoff
+    /// on the `Ok` the watcher yields before each attempt, so kube-runtime's
+    /// default backoff never waits more than its first delay (0.8–1.6 s)
+    /// however long the outage.
+    #[test]
+    fn stream_backoff_resets_on_init() {
+        let calls = calls_through_outage(kube::runtime::watcher::DefaultBackoff::default(), 12);
+        // 12 × (reset on `Ok`, delay after the error), and a reset at the end.
+        assert_eq!(calls.len(), 25, "{calls:?}");
+        for pair in calls[..24].chunks(2) {
+            assert_eq!(pair[0], None, "a reset before each attempt: {calls:?}");
+            let d = pair[1].unwrap();
+            assert!(d < Duration::from_millis(1600), "{calls:?}");
+        }
     }
 
     #[test]
-    fn watches_retry_from_a_quarter_second_up_to_five_and_start_over_on_reset() {
-        use kube::runtime::utils::Backoff;
-        let mut b = WatchBackoff::default();
-        let first: Vec<u128> = b.by_ref().take(7).map(|d| d.as_millis()).collect();
-        assert_eq!(first, [250, 500, 1000, 2000, 4000, 5000, 5000]);
+    fn watches_back_off_through_an_outage() {
+        let calls = calls_through_outage(WatchBackoff::default(), 12);
+        let delays: Vec<Duration> = calls.into_iter().flatten().collect();
+        assert_eq!(delays.len(), 12, "each attempt asks for a delay");
+        // 0.5 s doubling to 5 s, each stretched by 0-100 %.
+        let mut base = WATCH_RETRY_MIN;
+        for d in &delays {
+            assert!(*d >= base && *d < base * 2, "{delays:?}");
+            base = (base * 2).min(WATCH_RETRY_MAX);
+        }
+        assert!(delays.iter().sum::<Duration>() > Duration::from_secs(40));
+    }
+
+    #[test]
+    fn watch_backoff_starts_over_only_after_a_healthy_period() {
+        let healthy = Duration::from_millis(300);
+        let mut b = WatchBackoff::with_healthy_period(healthy);
+        for _ in 0..6 {
+            b.next();
+        }
         b.reset();
-        assert_eq!(b.next(), Some(Duration::from_millis(250)));
+        assert!(
+            b.next().unwrap() >= WATCH_RETRY_MAX,
+            "reset() alone does not"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(
+            b.next().unwrap() >= WATCH_RETRY_MAX,
+            "nor a short quiet time"
+        );
+        std::thread::sleep(healthy + Duration::from_millis(50));
+        assert!(b.next().unwrap() < WATCH_RETRY_MIN * 2);
     }
 }
 

@@ -35,7 +35,7 @@ use world::{Kind, World};
 use context::shutdown_signal;
 pub use context::{
     Context, DefaultWorkspace, Error, Settings, Shutdown, WatchBackoff, backoff_delay,
-    error_policy, requeue_at,
+    error_policy, requeue_at, retry_delay,
 };
 
 /// How long in-flight reconciles and writes may take to finish after a
@@ -45,8 +45,15 @@ pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_millis
 
 /// Runs the operator until SIGTERM/SIGINT.
 pub async fn run(settings: Settings) -> Result<(), Error> {
-    let client = Client::try_default().await?;
-    let metrics = Arc::new(Metrics::default());
+    let metrics = Arc::new(Metrics::new(settings.metrics_workspace_label));
+    // Every request of every part (watches, writes, the lease) is counted
+    // and timed: `support_operator_kube_requests_total`.
+    let config = kube::Config::infer()
+        .await
+        .map_err(kube::Error::InferConfig)?;
+    let client = kube::client::ClientBuilder::try_from(config)?
+        .with_layer(&metrics.api_client_layer())
+        .build();
     let health = Arc::new(Health::default());
     let shutdown = shutdown_signal();
 
@@ -68,9 +75,11 @@ pub async fn run(settings: Settings) -> Result<(), Error> {
             return Ok(());
         };
         health.leader.store(true, Ordering::Relaxed);
+        metrics.leader.set(1);
         let lost_lease = tokio::select! {
-            result = controllers(client, settings, metrics, health.clone(), shutdown.clone()) => result.err(),
+            result = controllers(client, settings, metrics.clone(), health.clone(), shutdown.clone()) => result.err(),
             _ = lost.wait() => {
+                metrics.leader.set(0);
                 tracing::error!("lost the leader lease; exiting so that another replica takes over");
                 shutdown.trigger();
                 Some(Error::LostLease)
@@ -84,6 +93,7 @@ pub async fn run(settings: Settings) -> Result<(), Error> {
         lost.release().await;
     } else {
         health.leader.store(true, Ordering::Relaxed);
+        metrics.leader.set(1);
         controllers(client, settings, metrics, health, shutdown.clone()).await?;
     }
     // The health server ends with the stop signal; an open connection does not hold the exit.
@@ -213,6 +223,8 @@ async fn controllers(
         readiness::run::<Publisher>(ctx.clone(), receivers.publishers, shutdown.clone());
     let publisher = routing::publish(ctx.clone(), shutdown.clone());
     let default_workspace = workspace::keep_default(ctx.clone(), shutdown.clone());
+    let forget_workspaces =
+        forget_deleted_workspaces(world.clone(), metrics.clone(), shutdown.clone());
 
     health.ready.store(true, Ordering::Relaxed);
     tracing::info!("controllers running");
@@ -224,7 +236,8 @@ async fn controllers(
             tier_controller,
             publisher_controller,
             publisher,
-            default_workspace
+            default_workspace,
+            forget_workspaces
         )
     };
     // After a stop no new work starts; work in flight gets SHUTDOWN_GRACE
@@ -242,6 +255,26 @@ async fn controllers(
         w.abort();
     }
     Ok(())
+}
+
+/// Removes the metric series of each deleted workspace (the world's
+/// workspace cache is updated before it notifies). Runs until stopped.
+async fn forget_deleted_workspaces(world: Arc<World>, metrics: Arc<Metrics>, shutdown: Shutdown) {
+    loop {
+        // Registered before the check: a deletion meanwhile still wakes it.
+        let deleted = world.workspace_deleted.notified();
+        let live: std::collections::HashSet<String> = world
+            .workspaces
+            .state()
+            .iter()
+            .map(|w| w.name_any())
+            .collect();
+        metrics.retain_workspaces(|w| live.contains(w));
+        tokio::select! {
+            _ = deleted => {}
+            _ = shutdown.clone().wait() => return,
+        }
+    }
 }
 
 fn index_ticket_event(world: &World, metrics: &Metrics, event: &watcher::Event<Ticket>) {

@@ -19,7 +19,7 @@ use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures::StreamExt;
 use jiff::Timestamp;
@@ -34,7 +34,7 @@ use kube::{Resource, ResourceExt};
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
 
-use super::context::{Context, Shutdown, WatchBackoff, backoff_delay};
+use super::context::{Context, Shutdown, WatchBackoff, retry_delay};
 use super::status;
 use super::workspace::WORKSPACE_LABEL;
 use crate::api::Workspace;
@@ -244,7 +244,7 @@ fn settle(
         Outcome::Failed { reason, message } => {
             ctx.metrics.error(CONTROLLER, reason);
             state.failures = state.failures.saturating_add(1);
-            let delay = jittered(backoff_delay(state.failures), &key);
+            let delay = retry_delay(state.failures);
             state.retry_at = Some(Instant::now() + delay);
             if table {
                 tracing::warn!(object = %key.trim_start_matches('\0'), %reason, %message, retry_in = ?delay, "publishing the routing table failed");
@@ -253,17 +253,6 @@ fn settle(
             }
         }
     }
-}
-
-/// `delay` scaled by a factor in [0.5, 1.5) drawn from the key and the
-/// clock, so that slices failing together do not retry together.
-fn jittered(delay: Duration, key: &str) -> Duration {
-    let mut h = DefaultHasher::new();
-    key.hash(&mut h);
-    Instant::now().hash(&mut h);
-    std::time::SystemTime::now().hash(&mut h);
-    let fraction = (h.finish() % 1000) as f64 / 1000.0;
-    delay.mul_f64(0.5 + fraction)
 }
 
 fn hash_data(data: &BTreeMap<String, String>) -> u64 {

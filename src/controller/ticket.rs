@@ -17,7 +17,7 @@ use super::status::{self, FIELD_MANAGER};
 use crate::api::{Phase, Ticket, TicketStatus};
 use crate::deadline::plan::Plan;
 use crate::deadline::{TicketInput, evaluate};
-use crate::metrics::{TicketLabels, WorkspaceLabels};
+use crate::metrics::TicketLabels;
 
 /// What the ticket cache keeps of a ticket: everything the rules and the
 /// status comparison read, nothing else. Tickets outnumber every other
@@ -26,12 +26,28 @@ use crate::metrics::{TicketLabels, WorkspaceLabels};
 /// of the spec), and the title (no rule reads it); for a resolved ticket
 /// also the reasons written on its pauses (shown only while paused, which a
 /// resolved ticket never is again). tests/cache_memory.rs measures it.
+///
+/// The conditions' messages go too: no rule and no transition reads a
+/// previous message, and they are the larger part of a status. Whether a
+/// write is due is then decided on a digest of the status as it came
+/// ([`status_unchanged`]), which the cached copy carries in place of its
+/// first condition's message (a map of its own would cost more than the
+/// messages saved).
 pub fn slim(ticket: &mut Ticket) {
     ticket.managed_fields_mut().clear();
     if let Some(annotations) = ticket.metadata.annotations.as_mut() {
         annotations.remove(LAST_APPLIED);
         if annotations.is_empty() {
             ticket.metadata.annotations = None;
+        }
+    }
+    if let Some(status) = ticket.status.as_mut() {
+        let digest = digest(status);
+        for c in &mut status.conditions {
+            c.message = String::new();
+        }
+        if let Some(first) = status.conditions.first_mut() {
+            first.message = format!("{DIGEST_PREFIX}{digest:016x}");
         }
     }
     ticket.spec.title = String::new();
@@ -51,6 +67,36 @@ pub fn slim(ticket: &mut Ticket) {
 }
 
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+/// Marks the digest [`slim`] leaves in a cached status: in the operator's
+/// memory only, never written to the cluster (a message written by the
+/// rules never starts with a NUL).
+const DIGEST_PREFIX: &str = "\0digest:";
+
+/// A digest of a status as it serialises (what a write would send).
+fn digest(status: &TicketStatus) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    serde_json::to_vec(status)
+        .unwrap_or_default()
+        .hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Whether `status` is what the cluster already holds for `ticket`: by the
+/// digest [`slim`] left, or by comparison for a ticket that was not thinned.
+pub fn status_unchanged(ticket: &Ticket, status: &TicketStatus) -> bool {
+    let Some(cached) = ticket.status.as_ref() else {
+        return false;
+    };
+    match cached
+        .conditions
+        .first()
+        .and_then(|c| c.message.strip_prefix(DIGEST_PREFIX))
+    {
+        Some(d) => d == format!("{:016x}", digest(status)),
+        None => cached == status,
+    }
+}
 
 pub const CONTROLLER: &str = "ticket";
 
@@ -65,7 +111,7 @@ pub async fn reconcile(ticket: Arc<Ticket>, ctx: Arc<Context>) -> Result<Action,
     let input = TicketInput::of(&ticket, now);
     let previous = ticket.status.as_ref();
     let eval = evaluate(&catalog, input, previous, now);
-    if previous != Some(&eval.status) {
+    if !status_unchanged(&ticket, &eval.status) {
         // Events first: were the process to die between the status write
         // and its Events, the restarted operator would find the transition
         // already in the cluster and never announce it. Announced first
@@ -103,11 +149,10 @@ fn observe_first_response(
         && !before.is_some_and(responded)
         && let Some(seconds) = plan.business_seconds_to_response()
     {
-        let workspace = after.workspace.clone().unwrap_or_default();
-        ctx.metrics
-            .first_response
-            .get_or_create(&WorkspaceLabels { workspace })
-            .observe(seconds as f64);
+        ctx.metrics.first_response(
+            after.workspace.as_deref().unwrap_or_default(),
+            seconds as f64,
+        );
     }
 }
 
@@ -159,11 +204,8 @@ async fn announce(
         match api.create(&PostParams::default(), &event).await {
             Ok(_) => {
                 if t.reason == "Breached" {
-                    let workspace = after.workspace.clone().unwrap_or_default();
                     ctx.metrics
-                        .breaches
-                        .get_or_create(&WorkspaceLabels { workspace })
-                        .inc();
+                        .breached(after.workspace.as_deref().unwrap_or_default());
                 }
             }
             Err(kube::Error::Api(e)) if e.code == 409 => {}

@@ -1,7 +1,7 @@
 //! The Helm chart (charts/support-operator), checked the way a platform team
 //! would use it: `helm lint` and `helm template` clean; its CRDs are the
 //! generated ones; its RBAC is least privilege and its pods hardened; the
-//! README's values table is complete; and, for real in the test control plane
+//! values table of docs/install.md is complete; and, for real in the test control plane
 //! (tests/support), `helm install`, then the operator binary run out of
 //! cluster with a token of the chart's ServiceAccount through the examples —
 //! proof that the chart's RBAC is enough — while requests it must not make are
@@ -611,6 +611,52 @@ async fn helm_template_renders_a_hardened_two_replica_deployment() {
             .contains("{{ $labels.workspace }}"),
         "alert templates reach Prometheus unrendered by Helm"
     );
+    // Alerts on the operator itself, on its own metrics, in the release's namespace.
+    let own: BTreeMap<&str, &str> = rule["spec"]["groups"][1]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["alert"].as_str().unwrap(), r["expr"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        own.keys().copied().collect::<Vec<_>>(),
+        [
+            "SupportOperatorNoLeader",
+            "SupportOperatorReconcileErrors",
+            "SupportRoutingPublishFailures"
+        ]
+    );
+    assert!(own["SupportOperatorNoLeader"].contains(&format!(
+        r#"absent(support_operator_leader{{namespace="{NS}"}})"#
+    )));
+    assert!(own["SupportOperatorReconcileErrors"].contains(r#"controller!="routing""#));
+    assert!(own["SupportRoutingPublishFailures"].contains(r#"controller="routing""#));
+    for name in own.keys() {
+        let r = rule["spec"]["groups"][1]["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["alert"] == *name)
+            .unwrap();
+        assert!(
+            r["for"].is_string() && r["labels"]["severity"].is_string(),
+            "{r}"
+        );
+    }
+    let deployment = named(&all, "Deployment", RELEASE);
+    assert!(
+        deployment["spec"]["template"]["spec"]["containers"][0]["args"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("--metrics-workspace-label=full"))
+    );
+    let dropped = render(cp, &["--set", "metrics.workspaceLabel=none"]);
+    assert!(
+        named(&dropped, "Deployment", RELEASE)["spec"]["template"]["spec"]["containers"][0]["args"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("--metrics-workspace-label=none"))
+    );
     let pdb = named(&all, "PodDisruptionBudget", RELEASE);
     assert_eq!(pdb["spec"]["minAvailable"], 1);
     let image =
@@ -1049,7 +1095,7 @@ fn readme_values_table_lists_every_value_with_its_default() {
          not in values.yaml {extra:?}"
     );
     for (key, default) in &want {
-        assert_eq!(&table[key], default, "README default of {key}");
+        assert_eq!(&table[key], default, "docs/install.md default of {key}");
     }
     // And every key is in the schema.
     let schema: Value =
@@ -1449,6 +1495,34 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
             && l.contains(r#"phase=""#)),
         "support_operator_tickets{{workspace,severity,phase}} is exported:\n{metrics}"
     );
+    // The operator's own: build, leader, process, and its API requests
+    // (server-side applies answered 200 or 201).
+    for want in [
+        format!(
+            r#"support_operator_build_info{{version="{}",commit="{}"}} 1"#,
+            support_operator::version::VERSION,
+            support_operator::version::COMMIT
+        ),
+        "support_operator_leader 1".to_string(),
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == want),
+            "{want} missing:\n{metrics}"
+        );
+    }
+    for family in [
+        "process_resident_memory_bytes ",
+        "process_cpu_seconds_total ",
+        "process_open_fds ",
+        r#"support_operator_kube_requests_total{method="WATCH",code="200"}"#,
+        r#"support_operator_kube_requests_total{method="PATCH",code="20"#,
+        r#"support_operator_kube_request_duration_seconds_count{method="PATCH"}"#,
+    ] {
+        assert!(
+            metrics.lines().any(|l| l.starts_with(family)),
+            "{family} missing:\n{metrics}"
+        );
+    }
 
     // ---- What the ServiceAccount must not be able to do.
     eprintln!("\n==== requests made with the chart's ServiceAccount token ({user})");

@@ -44,9 +44,39 @@ impl Operator {
         op
     }
 
+    /// [`Operator::start_with_kubeconfig`] with `RUST_LOG` set to
+    /// `rust_log`, or unset (the operator's default filter) for `None`.
+    pub fn start_logging(
+        cp: &ControlPlane,
+        name: &str,
+        kubeconfig: &Path,
+        args: &[&str],
+        rust_log: Option<&str>,
+    ) -> Operator {
+        let op = Operator::spawn_logging(cp, name, kubeconfig, args, rust_log);
+        op.wait_ready(Duration::from_secs(60));
+        op
+    }
+
     /// Starts the operator without waiting for it to be ready: for a test
     /// that checks whether it becomes ready at all.
     pub fn spawn(cp: &ControlPlane, name: &str, kubeconfig: &Path, args: &[&str]) -> Operator {
+        Operator::spawn_logging(
+            cp,
+            name,
+            kubeconfig,
+            args,
+            Some("info,support_operator=debug"),
+        )
+    }
+
+    fn spawn_logging(
+        cp: &ControlPlane,
+        name: &str,
+        kubeconfig: &Path,
+        args: &[&str],
+        rust_log: Option<&str>,
+    ) -> Operator {
         let port = free_port();
         let health = format!("127.0.0.1:{port}");
         let log = cp.dir().join(format!("{name}.log"));
@@ -74,8 +104,11 @@ wait "$child""#;
             .arg("json")
             .args(args)
             .env("KUBECONFIG", kubeconfig)
-            .env("RUST_LOG", "info,support_operator=debug")
+            .env_remove("RUST_LOG")
             .stdin(Stdio::null());
+        if let Some(filter) = rust_log {
+            cmd.env("RUST_LOG", filter);
+        }
         let watchdog = cmd.spawn().expect("starting the operator");
         Operator {
             watchdog,

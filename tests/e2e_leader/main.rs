@@ -36,6 +36,14 @@ fn writes(op: &Operator) -> u64 {
         .sum::<f64>() as u64
 }
 
+/// The value of an unlabelled metric on `/metrics`.
+fn gauge(op: &Operator, name: &str) -> Option<f64> {
+    let metrics = op.get("/metrics")?;
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn only_the_leader_writes_and_the_standby_takes_over() {
     let cp = ControlPlane::shared();
@@ -104,6 +112,23 @@ async fn only_the_leader_writes_and_the_standby_takes_over() {
     }
     assert!(writes(leader_op) > 0, "the leader wrote nothing");
     assert_eq!(writes(standby_op), 0, "the standby wrote");
+    // Both serve metrics: which one leads, what they are, their API requests
+    // (the standby's: the lease, read while it waits).
+    assert_eq!(gauge(leader_op, "support_operator_leader"), Some(1.0));
+    assert_eq!(gauge(standby_op, "support_operator_leader"), Some(0.0));
+    for op in [leader_op, standby_op] {
+        let metrics = op.get("/metrics").unwrap_or_default();
+        for family in [
+            "support_operator_build_info{",
+            "process_resident_memory_bytes ",
+            r#"support_operator_kube_requests_total{method="GET",code="200"}"#,
+        ] {
+            assert!(
+                metrics.lines().any(|l| l.starts_with(family)),
+                "{family} missing:\n{metrics}"
+            );
+        }
+    }
 
     // Kill the leader hard: no lease release. The standby must take over.
     let killed = Instant::now();
@@ -117,6 +142,14 @@ async fn only_the_leader_writes_and_the_standby_takes_over() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let takeover = killed.elapsed();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while gauge(standby_op, "support_operator_leader") != Some(1.0) {
+        assert!(
+            Instant::now() < deadline,
+            "the new leader's support_operator_leader is not 1"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     // And it works: a new ticket gets its status.
     let file = write_ticket(cp);
     cp.kubectl_ok(&["apply", "-f", &file]);

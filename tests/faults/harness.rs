@@ -560,3 +560,86 @@ impl Drop for Thaw {
             .status();
     }
 }
+
+/// A TCP proxy on loopback in front of kube-apiserver that counts the
+/// connections made through it: while kube-apiserver is down, each request
+/// of a client is a new connection (nothing is pooled), accepted here and
+/// closed at once, so the count is the client's request attempts. TLS passes
+/// through untouched (the serving certificate is for 127.0.0.1).
+pub struct CountingProxy {
+    pub port: u16,
+    connections: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl CountingProxy {
+    pub fn start(upstream: std::net::SocketAddr) -> CountingProxy {
+        use std::net::{TcpListener, TcpStream};
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a proxy port");
+        let port = listener.local_addr().unwrap().port();
+        let connections = std::sync::Arc::new(AtomicU64::new(0));
+        let count = connections.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                count.fetch_add(1, Ordering::SeqCst);
+                std::thread::spawn(move || {
+                    let Ok(server) = TcpStream::connect(upstream) else {
+                        return; // dropped: the client sees the connection closed
+                    };
+                    let (Ok(mut c2), Ok(mut s2)) = (client.try_clone(), server.try_clone()) else {
+                        return;
+                    };
+                    let (mut c, mut s) = (client, server);
+                    let up = std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut c2, &mut s2);
+                        let _ = s2.shutdown(std::net::Shutdown::Write);
+                    });
+                    let _ = std::io::copy(&mut s, &mut c);
+                    let _ = c.shutdown(std::net::Shutdown::Write);
+                    let _ = up.join();
+                });
+            }
+        });
+        CountingProxy { port, connections }
+    }
+
+    pub fn connections(&self) -> u64 {
+        self.connections.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The admin kubeconfig with its server replaced by this proxy, written
+    /// into the control plane's folder.
+    pub fn kubeconfig(&self, cp: &ControlPlane, file: &str) -> PathBuf {
+        let mut kubeconfig = kube::config::Kubeconfig::read_from(cp.kubeconfig_path()).unwrap();
+        for named in &mut kubeconfig.clusters {
+            if let Some(cluster) = named.cluster.as_mut() {
+                cluster.server = Some(format!("https://127.0.0.1:{}", self.port));
+            }
+        }
+        let path = cp.dir().join(file);
+        // JSON is YAML.
+        std::fs::write(&path, serde_json::to_vec(&kubeconfig).unwrap()).unwrap();
+        path
+    }
+}
+
+/// kube-apiserver's address, from the admin kubeconfig.
+pub fn apiserver_addr(cp: &ControlPlane) -> std::net::SocketAddr {
+    let kubeconfig = kube::config::Kubeconfig::read_from(cp.kubeconfig_path()).unwrap();
+    let server = kubeconfig.clusters[0]
+        .cluster
+        .as_ref()
+        .and_then(|c| c.server.clone())
+        .expect("a server in the kubeconfig");
+    let host = server
+        .trim_start_matches("https://")
+        .trim_end_matches('/')
+        .to_string();
+    host.parse().unwrap_or_else(|e| panic!("{host}: {e}"))
+}
+
+/// Lines of a file (the operator's log).
+pub fn log_lines(path: &Path) -> usize {
+    std::fs::read_to_string(path).map_or(0, |t| t.lines().count())
+}

@@ -13,7 +13,7 @@
 mod operator;
 #[path = "../support/mod.rs"]
 mod support;
-use support::held::held;
+use support::held::{bindings as snapshot, held};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -299,7 +299,8 @@ fn editor_permissions() -> BTreeSet<Permission> {
 }
 
 /// support-operator:workspace-admin, what admins get: the members' rights,
-/// deleting tickets, and reading the Events on them.
+/// deleting tickets, and reading the Events on them (both API groups:
+/// `kubectl describe ticket` and `kubectl get events` read core/v1).
 fn admin_permissions() -> BTreeSet<Permission> {
     let mut p = editor_permissions();
     p.extend(permissions(&[
@@ -310,6 +311,7 @@ fn admin_permissions() -> BTreeSet<Permission> {
             &[],
         ),
         ("events.k8s.io", "events", &["get", "list", "watch"], &[]),
+        ("", "events", &["get", "list", "watch"], &[]),
     ]));
     p
 }
@@ -419,26 +421,6 @@ async fn bindings_naming(admin: &Client, subject: &str) -> Vec<String> {
             .map(|crb| format!("ClusterRoleBinding {}", crb.name_any())),
     );
     out
-}
-
-/// RoleBindings of a namespace: name -> (uid, resourceVersion).
-async fn snapshot(admin: &Client, namespace: &str) -> BTreeMap<String, (String, String)> {
-    Api::<RoleBinding>::namespaced(admin.clone(), namespace)
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .map(|rb| {
-            (
-                rb.name_any(),
-                (
-                    rb.metadata.uid.clone().unwrap_or_default(),
-                    rb.metadata.resource_version.clone().unwrap_or_default(),
-                ),
-            )
-        })
-        .collect()
 }
 
 fn ticket(name: &str, title: &str) -> Ticket {
@@ -1078,9 +1060,9 @@ async fn an_admin_holds_exactly_the_workspace_admin_rules_and_no_more() {
             .list(&ListParams::default())
             .await,
     );
-    // The role names events.k8s.io only: core/v1 Events (what `kubectl get
-    // events` reads) are the same objects under another API group.
-    forbidden(
+    // core/v1 Events (what `kubectl get events` and `kubectl describe`
+    // read) are the same objects under another API group: both are granted.
+    permitted(
         "list Events (core/v1) in the namespace",
         Api::<CoreEvent>::namespaced(as_dana.clone(), &ns)
             .list(&ListParams::default())

@@ -13,11 +13,35 @@ use kube::{Api, Client, ResourceExt};
 use serde_json::Value;
 use support_operator::api::{Ticket, Workspace};
 
+/// A namespace's RoleBindings: name -> (uid, resourceVersion, subjects).
+pub type Bindings = BTreeMap<String, (String, String, Value)>;
+
+/// The RoleBindings of `namespace`, as [`Bindings`].
+pub async fn bindings(client: &Client, namespace: &str) -> Bindings {
+    Api::<RoleBinding>::namespaced(client.clone(), namespace)
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|rb| {
+            (
+                rb.name_any(),
+                (
+                    rb.metadata.uid.clone().unwrap_or_default(),
+                    rb.metadata.resource_version.clone().unwrap_or_default(),
+                    serde_json::to_value(&rb.subjects).unwrap(),
+                ),
+            )
+        })
+        .collect()
+}
+
 /// Everything a takeover could change about a workspace and its namespace.
 #[derive(Debug, PartialEq)]
 pub struct Held {
     pub status: Value,
-    pub bindings: BTreeMap<String, (String, Value)>,
+    pub bindings: Bindings,
     pub slice: Option<(String, BTreeMap<String, String>, Vec<String>)>,
     pub tickets: BTreeMap<String, (String, Value)>,
     pub events: BTreeMap<String, (String, String)>,
@@ -28,22 +52,6 @@ pub async fn held(client: &Client, holder: &str, ns: &str) -> Held {
         .get(holder)
         .await
         .unwrap();
-    let bindings = Api::<RoleBinding>::namespaced(client.clone(), ns)
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .map(|rb| {
-            (
-                rb.name_any(),
-                (
-                    rb.metadata.resource_version.clone().unwrap_or_default(),
-                    serde_json::to_value(&rb.subjects).unwrap(),
-                ),
-            )
-        })
-        .collect();
     let slice = Api::<ConfigMap>::namespaced(client.clone(), ns)
         .get_opt("support-policy")
         .await
@@ -92,7 +100,7 @@ pub async fn held(client: &Client, holder: &str, ns: &str) -> Held {
         .collect();
     Held {
         status: serde_json::to_value(&ws.status).unwrap(),
-        bindings,
+        bindings: bindings(client, ns).await,
         slice,
         tickets,
         events,
