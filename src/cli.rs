@@ -17,7 +17,10 @@ use crate::manifests::{Finding, Manifests, Severity};
 #[command(
     name = "support-operator",
     version = crate::version::LONG,
-    about = "Support tiers, SLA policies and workspaces as live cluster state"
+    about = "Support tiers, SLA policies and workspaces as live cluster state",
+    // A flag given twice takes its last value, so the Helm chart's
+    // `extraArgs` (placed after the chart's own) override them.
+    args_override_self = true
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -97,9 +100,18 @@ pub struct RunArgs {
         default_value = "outlook.com,hotmail.com,live.com,gmail.com,yahoo.com"
     )]
     pub personal_domains: Vec<String>,
-    /// Quiet time before a change is compiled into the routing table.
-    #[arg(long, default_value = "500ms", value_parser = parse_go_duration)]
+    /// Quiet time before a change is compiled into the routing table: a Go
+    /// duration such as 500ms, 1.5s or 1m30s (api::quantity::FLAG_DURATION_RE).
+    #[arg(long, default_value = "500ms", value_parser = parse_flag_duration)]
     pub routing_debounce: std::time::Duration,
+    /// Seconds a leader's lease lasts: a standby takes over at most this
+    /// long after the leader stops renewing.
+    #[arg(long, default_value_t = crate::controller::leader::LEASE_SECONDS, value_parser = clap::value_parser!(u64).range(2..=3600))]
+    pub lease_duration_seconds: u64,
+    /// Seconds before the lease ends at which the leader renews it; less
+    /// than --lease-duration-seconds.
+    #[arg(long, default_value_t = crate::controller::leader::GRACE_SECONDS, value_parser = clap::value_parser!(u64).range(1..=3599))]
+    pub lease_renew_grace_seconds: u64,
     /// Tickets reconciled at once.
     #[arg(long, default_value_t = 8)]
     pub ticket_concurrency: u16,
@@ -112,17 +124,8 @@ pub struct RunArgs {
     pub metrics_workspace_label: crate::metrics::WorkspaceLabel,
 }
 
-fn parse_go_duration(text: &str) -> Result<std::time::Duration, String> {
-    // Sub-second values matter here, so parse milliseconds directly.
-    if let Some(ms) = text.strip_suffix("ms") {
-        return ms
-            .parse::<u64>()
-            .map(std::time::Duration::from_millis)
-            .map_err(|e| e.to_string());
-    }
-    crate::api::quantity::parse_duration(text)
-        .map(|s| std::time::Duration::from_secs(s as u64))
-        .map_err(|e| e.to_string())
+fn parse_flag_duration(text: &str) -> Result<std::time::Duration, String> {
+    crate::api::quantity::parse_flag_duration(text).map_err(|e| e.to_string())
 }
 
 #[derive(clap::Args, Debug)]
@@ -130,7 +133,7 @@ pub struct CrdsArgs {
     /// Write `<plural>.<group>.yaml` files into this folder instead of printing.
     #[arg(long, conflicts_with = "markdown")]
     pub out_dir: Option<PathBuf>,
-    /// Print the field reference as Markdown (the README's reference section).
+    /// Print the field reference as Markdown (between the markers of docs/field-reference.md).
     #[arg(long)]
     pub markdown: bool,
 }
@@ -183,6 +186,12 @@ fn write_crds(dir: &std::path::Path) -> ExitCode {
 
 fn run_operator(args: RunArgs) -> ExitCode {
     crate::telemetry::init(args.log_format);
+    if args.lease_renew_grace_seconds >= args.lease_duration_seconds {
+        return fail(&format!(
+            "--lease-renew-grace-seconds ({}) must be less than --lease-duration-seconds ({})",
+            args.lease_renew_grace_seconds, args.lease_duration_seconds
+        ));
+    }
     let identity = args.identity.clone().unwrap_or_else(|| {
         std::fs::read_to_string("/proc/sys/kernel/hostname")
             .map(|h| h.trim().to_string())
@@ -193,6 +202,8 @@ fn run_operator(args: RunArgs) -> ExitCode {
         health_addr: args.health_addr,
         leader_election: args.leader_election,
         lease_name: args.lease_name,
+        lease_duration_seconds: args.lease_duration_seconds,
+        lease_renew_grace_seconds: args.lease_renew_grace_seconds,
         identity,
         default_workspace: (!args.default_workspace.is_empty()).then_some({
             crate::controller::DefaultWorkspace {

@@ -49,6 +49,7 @@ impl Coverage {
 /// A user or group, as RBAC names them.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Hash, JsonSchema)]
 pub struct Subject {
+    /// `User` or `Group`.
     pub kind: SubjectKind,
     /// User name or group name as the cluster's authenticator reports it.
     #[schemars(length(min = 1, max = 253))]
@@ -279,6 +280,7 @@ pub struct Contact {
     #[schemars(length(min = 1, max = 2048))]
     #[x_kube(validation = pattern::matches(pattern::URL).message("url must be a web address starting with https:// or http://"))]
     pub url: Option<String>,
+    /// An e-mail address, such as help@contoso.example.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 3, max = 254))]
     #[x_kube(validation = pattern::matches(pattern::EMAIL).message("email must be an address such as help@contoso.example"))]

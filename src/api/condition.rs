@@ -37,6 +37,33 @@ pub fn condition(
     }
 }
 
+/// kstatus (Flux, `kpt live status`, cli-utils) reads `Stalled` and
+/// `Reconciling`, never `Ready`: without `Stalled` an object that is not
+/// Ready for a reason only a person can fix (an unknown tier, a taken
+/// namespace, a rejected ticket) would be reported `Current`. So while the
+/// readiness condition (`Ready`, `Accepted` for a Ticket) is False for such
+/// a reason, `Stalled` is True with the same reason and message, and kstatus
+/// reports `Failed`; otherwise it is absent (server-side apply removes it
+/// when its writer stops listing it). `Reconciling` is not needed: status is
+/// written in the reconcile that sees a change, and `observedGeneration`
+/// lagging `metadata.generation` already reads as `InProgress`.
+pub fn stalled(previous: &[Condition], readiness: &Condition) -> Option<Condition> {
+    (readiness.status == "False").then(|| {
+        condition(
+            previous,
+            STALLED,
+            true,
+            &readiness.reason,
+            readiness.message.clone(),
+            readiness.observed_generation,
+            readiness.last_transition_time.0,
+        )
+    })
+}
+
+/// The kstatus condition type (see [`stalled`]).
+pub const STALLED: &str = "Stalled";
+
 /// Timestamps are written in whole seconds; comparing in whole seconds keeps
 /// a rewritten condition equal to what the API server stored.
 fn whole_second(t: Timestamp) -> Timestamp {

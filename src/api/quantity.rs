@@ -7,6 +7,68 @@
 /// Largest share an escalation level may begin at, in percent.
 pub const MAX_AFTER_PERCENT: i64 = 1000;
 
+/// A duration given to the binary (`--routing-debounce`) or to the Helm
+/// chart: Go's grammar without a sign, to the nanosecond, at most six parts
+/// of at most nine digits (so it never overflows). The chart's
+/// values.schema.json uses this pattern, and [`parse_flag_duration`] reads
+/// exactly what it matches (tests/chart feeds one to the other): a value
+/// the chart accepts never crash-loops the operator, and `1.5s` is 1.5 s.
+pub const FLAG_DURATION_RE: &str = r"^([0-9]{1,9}(\.[0-9]{1,9})?(ns|us|µs|ms|s|m|h)){1,6}$";
+
+/// Reads a [`FLAG_DURATION_RE`] duration exactly (fractions to the nanosecond).
+pub fn parse_flag_duration(text: &str) -> Result<std::time::Duration, QuantityError> {
+    let err = || QuantityError::Duration(text.to_string());
+    let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
+    let mut nanos: u128 = 0;
+    let mut rest = text;
+    let mut parts = 0;
+    while !rest.is_empty() {
+        parts += 1;
+        let whole_len = digits(rest);
+        if parts > 6 || !(1..=9).contains(&whole_len) {
+            return Err(err());
+        }
+        let (whole, tail) = rest.split_at(whole_len);
+        let (fraction, tail) = match tail.strip_prefix('.') {
+            Some(after) => {
+                let len = digits(after);
+                if !(1..=9).contains(&len) {
+                    return Err(err());
+                }
+                after.split_at(len)
+            }
+            None => ("", tail),
+        };
+        let (scale, tail): (u128, &str) = [
+            ("ns", 1),
+            ("us", 1_000),
+            ("µs", 1_000),
+            ("ms", 1_000_000),
+            ("s", 1_000_000_000),
+            ("m", 60_000_000_000),
+            ("h", 3_600_000_000_000),
+        ]
+        .into_iter()
+        .find_map(|(unit, scale)| Some((scale, tail.strip_prefix(unit)?)))
+        .ok_or_else(err)?;
+        let whole: u128 = whole.parse().map_err(|_| err())?;
+        nanos += whole * scale;
+        if !fraction.is_empty() {
+            let value: u128 = fraction.parse().map_err(|_| err())?;
+            nanos += value * scale / 10_u128.pow(fraction.len() as u32);
+        }
+        rest = tail;
+    }
+    if parts == 0 {
+        return Err(err());
+    }
+    let seconds = u64::try_from(nanos / 1_000_000_000).map_err(|_| err())?;
+    Ok(std::time::Duration::new(
+        seconds,
+        (nanos % 1_000_000_000) as u32,
+    ))
+}
+
 /// Why a duration or percentage does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QuantityError {

@@ -1,12 +1,77 @@
-//! The field reference of the README, generated from the CRD schemas so it
-//! cannot drift from the types (a test compares it with the README).
+//! The field reference (docs/field-reference.md), generated from the CRD
+//! schemas so it cannot drift from the types (tests/readme.rs compares the
+//! file with [`markdown`]; `support-operator crds --markdown` prints it).
 
 use serde_json::Value;
 
 use super::crds;
 
-/// Markdown: one table per kind, one row per field of `spec` (and `status`).
+/// The generated part of docs/field-reference.md: the columns `kubectl
+/// get` prints, every field as `kubectl explain` describes it, and how
+/// GitOps tools read the status.
 pub fn markdown() -> String {
+    let mut out = String::from(COLUMNS);
+    out.push_str(&columns());
+    out.push_str("\n## Fields\n\n");
+    out.push_str(&fields());
+    out.push_str(STATUS);
+    out
+}
+
+const COLUMNS: &str = "## Columns
+
+`kubectl get` prints these; `-o wide` adds the ones marked wide. A field's
+`Default` is filled in by the API server when the field is absent, and is
+what the operator assumes.
+
+";
+
+const STATUS: &str = "## Status for GitOps tools
+
+Every kind carries `status.observedGeneration` and metav1.Condition-shaped
+`status.conditions`. `Ready` (`Accepted` for a Ticket) is `True` when the
+object is valid and in use; when it is `False` its reason and message say
+why. kstatus (Flux, `kpt live status`, cli-utils) and Argo CD read them so:
+
+| status | what kstatus reports | why |
+|---|---|---|
+| `observedGeneration` lags `metadata.generation` | `InProgress` | the operator has not yet judged the current spec |
+| `Stalled=True` (while `Ready=False`, or a ticket is `Rejected`; same reason and message) | `Failed` | the spec or what it refers to needs a person: an unknown tier, a taken namespace, a rejected ticket; the operator looks again by itself when the cause changes, never in a loop. `Stalled` goes away when the object is Ready |
+| no `Stalled`, generations equal | `Current` | `Ready=True`, or a ticket accepted (best effort included) or redirected (handled elsewhere, `Accepted=False` without `Stalled`) |
+
+`kubectl wait --for=condition=Ready` (`=Accepted` for tickets) waits for the
+same. An object the operator has not reached yet has no status: kstatus
+reports such a custom resource `Current` at once, so wait on the condition,
+not on kstatus alone, right after the first apply.
+";
+
+/// The printer columns of every kind, as a table.
+fn columns() -> String {
+    let mut out = String::from("| kind | column | shows | wide only |\n|---|---|---|---|\n");
+    for crd in crds() {
+        for column in crd.spec.versions[0]
+            .additional_printer_columns
+            .iter()
+            .flatten()
+        {
+            out.push_str(&format!(
+                "| {} | {} | `{}` | {} |\n",
+                crd.spec.names.kind,
+                column.name,
+                column.json_path.replace('|', "\\|"),
+                if column.priority.unwrap_or(0) > 0 {
+                    "yes"
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
+    out
+}
+
+/// Markdown: one table per kind, one row per field of `spec` (and `status`).
+fn fields() -> String {
     let mut out = String::new();
     for crd in crds() {
         let version = &crd.spec.versions[0];
@@ -75,6 +140,11 @@ fn walk(out: &mut String, path: &str, schema: &Value, is_required: &bool) {
             .trim()
             .to_string();
     }
+    if let Some(default) = schema.get("default") {
+        description = format!("{description} Default `{default}`.")
+            .trim()
+            .to_string();
+    }
     for rule in schema["x-kubernetes-validations"]
         .as_array()
         .into_iter()
@@ -103,7 +173,11 @@ fn walk(out: &mut String, path: &str, schema: &Value, is_required: &bool) {
     if let Some(props) = props.as_object() {
         for (name, sub) in props {
             if path == "status" && name == "conditions" {
-                out.push_str("| `status.conditions` | []Condition | metav1.Condition list, keyed by type. |\n");
+                let what = sub["description"].as_str().unwrap_or_default();
+                out.push_str(&format!(
+                    "| `status.conditions` | []Condition | {} One per type (metav1.Condition). |\n",
+                    what.replace('\n', " ").replace('|', "\\|")
+                ));
                 continue;
             }
             walk(out, &format!("{prefix}.{name}"), sub, &req.contains(name));

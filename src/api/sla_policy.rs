@@ -29,6 +29,18 @@ use super::ticket::Investigation;
         json_path = ".status.conditions[?(@.type==\"Ready\")].status"
     ),
     printcolumn(
+        name = "Reason",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].reason",
+        priority = 1
+    ),
+    printcolumn(
+        name = "Message",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].message",
+        priority = 1
+    ),
+    printcolumn(
         name = "Age",
         type_ = "date",
         json_path = ".metadata.creationTimestamp"
@@ -42,7 +54,7 @@ pub struct SlaPolicySpec {
     pub severities: Vec<SeverityLevel>,
     /// Languages served round the clock (primary subtags); others get business hours. Default [en].
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 20), inner(length(max = 35)))]
+    #[schemars(length(max = 20), inner(length(max = 35)), extend("default" = ["en"]))]
     #[x_kube(validation = pattern::all_match(pattern::LANGUAGE).message("languages must be BCP 47 tags such as en or en-US"))]
     pub round_the_clock_languages: Option<Vec<String>>,
     /// Share of the response target after which a ticket is AtRisk, e.g. "75%".
@@ -118,14 +130,14 @@ pub struct SeverityLevel {
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct PreviewSupport {
-    /// Default [en].
+    /// Languages (primary subtags) preview products are supported in. Default [en].
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 20), inner(length(max = 35)))]
+    #[schemars(length(max = 20), inner(length(max = 35)), extend("default" = ["en"]))]
     #[x_kube(validation = pattern::all_match(pattern::LANGUAGE).message("languages must be BCP 47 tags such as en or en-US"))]
     pub languages: Option<Vec<String>>,
-    /// Default [Technical].
+    /// Categories preview products are supported for. Default [Technical].
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 6))]
+    #[schemars(length(max = 6), extend("default" = ["Technical"]))]
     pub categories: Option<Vec<Category>>,
 }
 
@@ -150,6 +162,7 @@ pub struct CalendarDef {
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("self.start < self.end").message("start must be before end (end may be 24:00)"))]
 pub struct HoursDef {
+    /// Weekdays the window applies to (Mon to Sun), each at most once.
     #[schemars(length(min = 1, max = 7))]
     #[x_kube(validation = Rule::new("self.all(d, self.exists_one(o, o == d))").message("days must not repeat"))]
     pub days: Vec<Day>,
@@ -197,6 +210,7 @@ pub struct HolidayDef {
     #[schemars(length(max = 10))]
     #[x_kube(validation = pattern::matches(pattern::HOLIDAY_DATE).message("date must be YYYY-MM-DD, or MM-DD for every year"))]
     pub date: String,
+    /// What the day is, e.g. Christmas; shown only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 128))]
     pub name: Option<String>,
@@ -210,8 +224,11 @@ pub struct HolidayDef {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SlaPolicyStatus {
+    /// The `metadata.generation` the operator last acted on; while it differs
+    /// from `metadata.generation`, the status describes an older spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// `Ready` says whether the object is valid and in use (reason and message say why not); `Stalled` repeats a False `Ready` for kstatus (docs/field-reference.md).
     #[serde(default)]
     #[schemars(schema_with = "conditions_schema")]
     pub conditions: Vec<Condition>,

@@ -29,6 +29,18 @@ use super::common::{Category, conditions_schema};
         json_path = ".status.conditions[?(@.type==\"Ready\")].status"
     ),
     printcolumn(
+        name = "Reason",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].reason",
+        priority = 1
+    ),
+    printcolumn(
+        name = "Message",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].message",
+        priority = 1
+    ),
+    printcolumn(
         name = "Age",
         type_ = "date",
         json_path = ".metadata.creationTimestamp"
@@ -36,6 +48,7 @@ use super::common::{Category, conditions_schema};
 )]
 #[serde(rename_all = "camelCase")]
 pub struct SupportTierSpec {
+    /// The name people know the tier by, e.g. Critical; shown only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 128))]
     pub display_name: Option<String>,
@@ -47,7 +60,7 @@ pub struct SupportTierSpec {
     pub sla_policy: Option<String>,
     /// Categories covered; absent: [Technical, Billing, Subscription]; empty: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 6))]
+    #[schemars(length(max = 6), extend("default" = ["Technical", "Billing", "Subscription"]))]
     pub entitlements: Option<Vec<Category>>,
     /// The chain, first level first.
     #[serde(default)]
@@ -60,7 +73,7 @@ pub struct SupportTierSpec {
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
 pub enum SupportModel {
-    /// The maker supports the solution.
+    // The maker supports the solution.
     #[serde(rename = "Self")]
     SelfSupport,
     TeamAssisted,
@@ -82,6 +95,7 @@ pub enum SupportType {
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct EscalationLevel {
+    /// Who works the ticket at this level: Maker, Team, HelpDesk, Dedicated, Partner or Vendor.
     pub support_type: SupportType,
     /// Queue that help desks and bots route to.
     #[schemars(length(min = 1, max = 253))]
@@ -100,6 +114,8 @@ pub struct Graduation {
     /// The tier to recommend.
     #[schemars(length(min = 1, max = 253))]
     pub to: String,
+    /// Open tickets (not yet responded to) in one workspace above which
+    /// the workspace is advised to move to `to` (its `GraduationRecommended` condition).
     #[schemars(range(min = 0, max = 1_000_000))]
     pub when_open_tickets_exceed: u32,
 }
@@ -108,8 +124,11 @@ pub struct Graduation {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SupportTierStatus {
+    /// The `metadata.generation` the operator last acted on; while it differs
+    /// from `metadata.generation`, the status describes an older spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// `Ready` says whether the object is valid and in use (reason and message say why not); `Stalled` repeats a False `Ready` for kstatus (docs/field-reference.md).
     #[serde(default)]
     #[schemars(schema_with = "conditions_schema")]
     pub conditions: Vec<Condition>,

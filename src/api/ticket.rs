@@ -52,6 +52,18 @@ use super::support_tier::SupportType;
         priority = 1
     ),
     printcolumn(
+        name = "Reason",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Accepted\")].reason",
+        priority = 1
+    ),
+    printcolumn(
+        name = "Message",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Accepted\")].message",
+        priority = 1
+    ),
+    printcolumn(
         name = "Age",
         type_ = "date",
         json_path = ".metadata.creationTimestamp"
@@ -63,6 +75,7 @@ use super::support_tier::SupportType;
     validation = Rule::new("!has(self.resolvedAt) || !has(self.openedAt) || self.resolvedAt >= self.openedAt").message("resolvedAt cannot be before openedAt")
 )]
 pub struct TicketSpec {
+    /// What the case is about, in a line.
     #[schemars(length(min = 1, max = 256))]
     pub title: String,
     /// Requested severity, one of the policy's.
@@ -73,12 +86,13 @@ pub struct TicketSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 253))]
     pub tier: Option<String>,
-    /// Default Technical.
+    /// What the case is about; the tier must be entitled to it. Default Technical.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = "Technical"))]
     pub category: Option<Category>,
-    /// BCP 47 tag; default en.
+    /// The case's language, a BCP 47 tag; default en.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 35))]
+    #[schemars(length(max = 35), extend("default" = "en"))]
     #[x_kube(validation = pattern::matches(pattern::LANGUAGE).message("language must be a BCP 47 tag such as en, de or pt-BR"))]
     pub language: Option<String>,
     /// Picks the policy calendar; unknown or absent: `default`.
@@ -91,12 +105,16 @@ pub struct TicketSpec {
     pub time_zone: Option<String>,
     /// The customer's commitment; default BusinessHours.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = "BusinessHours"))]
     pub customer_availability: Option<Coverage>,
-    /// Default BusinessHours; meaningful where the level allows 24x7 on request.
+    /// Coverage the customer asks for; default BusinessHours; meaningful where the level allows 24x7 on request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = "BusinessHours"))]
     pub coverage_requested: Option<Coverage>,
-    /// Default GA.
+    /// Release stage of the product concerned; preview stages are never
+    /// supported round the clock. Default GA.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = "GA"))]
     pub product_stage: Option<ProductStage>,
     /// Clock start; creationTimestamp if absent (imports, migrations).
     #[serde(
@@ -126,16 +144,18 @@ pub struct TicketSpec {
     pub reopen_of: Option<ReopenOf>,
     /// Paid (default) or Trial: a trial is supported by its partner, not by this desk.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = "Paid"))]
     pub subscription: Option<Subscription>,
     /// The product concerned; a marketplace product (with a publisher) is supported by its publisher.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product: Option<Product>,
     /// What kind of break-fix work this is; default BreakFix. The policy's effortCap may cap some kinds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = "BreakFix"))]
     pub investigation: Option<Investigation>,
     /// Work logged so far (set by the help desk), a duration such as 3h30m; default 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 64))]
+    #[schemars(length(max = 64), extend("default" = "0s"))]
     #[x_kube(validation = pattern::matches(pattern::DURATION).message("effort must be a duration such as 45m or 3h30m"))]
     pub effort: Option<String>,
     /// Set when the ticket is resolved: its clocks end there.
@@ -152,7 +172,7 @@ pub struct TicketSpec {
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
 pub enum Subscription {
     Paid,
-    /// Supported through the workspace's partner (DESIGN.md rule 1).
+    // Supported through the workspace's partner (DESIGN.md rule 1).
     Trial,
 }
 
@@ -160,6 +180,7 @@ pub enum Subscription {
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Product {
+    /// The product's name, as the customer knows it.
     #[schemars(length(min = 1, max = 253))]
     pub name: String,
     /// Name of a Publisher: the product is a marketplace product, supported by it.
@@ -190,9 +211,11 @@ pub enum ProductStage {
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("!has(self.to) || self.to > self.from").message("a pause's to must be after its from"))]
 pub struct Pause {
+    /// When the clock stopped (RFC 3339).
     #[serde(deserialize_with = "super::common::instant::required")]
     #[schemars(pattern(super::pattern::INSTANT))]
     pub from: Time,
+    /// When the clock ran again (RFC 3339); absent: it is stopped now.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -200,6 +223,7 @@ pub struct Pause {
     )]
     #[schemars(pattern(super::pattern::INSTANT))]
     pub to: Option<Time>,
+    /// Why the clock stopped, e.g. AwaitingCustomer; shown only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 128))]
     pub reason: Option<String>,
@@ -208,6 +232,8 @@ pub struct Pause {
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct OnBehalfOf {
+    /// A partner of the workspace's `delegatedAdmins` that may open tickets
+    /// for the customer (not an IndirectReseller, holds ServiceSupportAdministrator, not expired).
     #[schemars(length(min = 1, max = 253))]
     pub partner: String,
 }
@@ -215,13 +241,17 @@ pub struct OnBehalfOf {
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ReopenOf {
+    /// The closed ticket's name.
     #[schemars(length(min = 1, max = 253))]
     pub name: String,
+    /// When it was closed (RFC 3339): a reopen is allowed within 3 calendar months.
     #[serde(deserialize_with = "super::common::instant::required")]
     #[schemars(pattern(super::pattern::INSTANT))]
     pub closed_at: Time,
+    /// The same error occurs on the same environment; required to reopen.
     #[serde(default)]
     pub same_environment: bool,
+    /// The same error occurs on the same product version; required to reopen.
     #[serde(default)]
     pub same_version: bool,
 }
@@ -237,9 +267,9 @@ pub enum Phase {
     Paused,
     BestEffort,
     Rejected,
-    /// `resolvedAt` has passed: the clocks have ended.
+    // `resolvedAt` has passed: the clocks have ended.
     Resolved,
-    /// The ticket belongs elsewhere (a publisher, a trial's partner): see `status.redirect`.
+    // The ticket belongs elsewhere (a publisher, a trial's partner): see `status.redirect`.
     Redirected,
 }
 
@@ -277,28 +307,40 @@ impl Phase {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TicketStatus {
+    /// The `metadata.generation` the operator last judged; while it differs
+    /// from `metadata.generation`, the status describes an older spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// The Workspace whose namespace holds the ticket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace: Option<String>,
+    /// The tier applied: spec.tier, else the workspace's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier: Option<String>,
     /// Effective severity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
+    /// Present when the severity was lowered one level: from what, and why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub downgrade: Option<Downgrade>,
+    /// The hours the response clock runs: 24x7 or BusinessHours.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coverage: Option<Coverage>,
+    /// The policy calendar applied (set under 24x7 too).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calendar: Option<String>,
+    /// When the initial response is due; absent when no deadline applies or
+    /// an open pause means it never comes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_due_at: Option<Time>,
+    /// When the ticket becomes AtRisk (the policy's atRiskAt share of the target).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at_risk_at: Option<Time>,
     /// When the effective level has a `resolution` target.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolution_due_at: Option<Time>,
+    /// Where the ticket stands now: Pending, OnTrack, AtRisk, Breached,
+    /// Responded, Paused, BestEffort, Resolved, Redirected or Rejected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<Phase>,
     /// Where the ticket belongs instead (phase Redirected only).
@@ -307,8 +349,12 @@ pub struct TicketStatus {
     /// What follows the capped break-fix work, once the effort cap is reached (rule 11).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_step: Option<NextStep>,
+    /// The highest level of the tier's escalation chain begun so far.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub escalation: Option<Escalation>,
+    /// `Accepted` says whether the ticket is handled here (reason and
+    /// message say why not); also AtRisk, Breached, Responded, Paused,
+    /// Resolved, ResolutionBreached, EffortCapReached and, for kstatus, Stalled.
     #[serde(default)]
     #[schemars(schema_with = "conditions_schema")]
     pub conditions: Vec<Condition>,
@@ -317,7 +363,9 @@ pub struct TicketStatus {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Downgrade {
+    /// The requested severity.
     pub from: String,
+    /// Why it was lowered: CustomerNot24x7.
     pub reason: String,
 }
 
@@ -326,7 +374,9 @@ pub struct Downgrade {
 pub struct Escalation {
     /// 1-based position in the tier's chain.
     pub level: u32,
+    /// Who works the ticket at this level.
     pub support_type: SupportType,
+    /// The level's queue, as the tier names it.
     pub queue: String,
 }
 
@@ -334,6 +384,7 @@ pub struct Escalation {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Redirect {
+    /// Publisher or Partner.
     pub to: RedirectTarget,
     /// The Publisher object's name, or the partner's.
     pub name: String,
@@ -351,11 +402,11 @@ pub enum RedirectTarget {
 /// What follows capped break-fix work (DESIGN.md rule 11).
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
 pub enum NextStep {
-    /// The tier entitles Advisory: the work goes on as advisory.
+    // The tier entitles Advisory: the work goes on as advisory.
     ContinueAsAdvisory,
-    /// A partner of the workspace may take it on.
+    // A partner of the workspace may take it on.
     ReferToPartner,
-    /// Neither: community forums and self-help.
+    // Neither: community forums and self-help.
     Community,
 }
 

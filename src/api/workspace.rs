@@ -28,6 +28,29 @@ use super::common::{Contact, Subject, conditions_schema};
         type_ = "string",
         json_path = ".status.conditions[?(@.type==\"Ready\")].status"
     ),
+    printcolumn(name = "Open", type_ = "integer", json_path = ".status.openTickets"),
+    printcolumn(
+        name = "At Risk",
+        type_ = "integer",
+        json_path = ".status.atRiskTickets"
+    ),
+    printcolumn(
+        name = "Breached",
+        type_ = "integer",
+        json_path = ".status.breachedTickets"
+    ),
+    printcolumn(
+        name = "Reason",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].reason",
+        priority = 1
+    ),
+    printcolumn(
+        name = "Message",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].message",
+        priority = 1
+    ),
     printcolumn(
         name = "Age",
         type_ = "date",
@@ -56,9 +79,13 @@ pub struct WorkspaceSpec {
     /// Default: false for Unified, true otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_personal_accounts: Option<bool>,
+    /// Users and groups bound to the workspace-admin role in its namespace:
+    /// they manage its tickets, including deleting them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 100))]
     pub admins: Vec<Subject>,
+    /// Users and groups bound to the ticket-editor role in its namespace:
+    /// they file and edit its tickets.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 1000))]
     pub members: Vec<Subject>,
@@ -79,12 +106,17 @@ pub enum Agreement {
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct DelegatedAdmin {
+    /// The partner's name, as tickets name it in `spec.onBehalfOf.partner`.
     #[schemars(length(min = 1, max = 253))]
     pub partner: String,
     /// Group bound while the delegation is active.
     #[schemars(length(min = 1, max = 253))]
     pub group: String,
+    /// DirectProvider or IndirectProvider may act for the customer; an
+    /// IndirectReseller may not.
     pub provider: Provider,
+    /// Roles the relationship grants; ServiceSupportAdministrator lets the
+    /// partner open tickets for the customer.
     #[serde(default)]
     #[schemars(length(max = 20))]
     pub roles: Vec<String>,
@@ -115,18 +147,23 @@ pub const SUPPORT_ADMIN_ROLE: &str = "ServiceSupportAdministrator";
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkspaceStatus {
+    /// The `metadata.generation` the operator last acted on; while it differs
+    /// from `metadata.generation`, the status describes an older spec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
     /// Tickets not yet responded to (nor resolved, rejected or redirected).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open_tickets: Option<u32>,
+    /// Open tickets in phase AtRisk.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at_risk_tickets: Option<u32>,
+    /// Open tickets in phase Breached: their response is overdue.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub breached_tickets: Option<u32>,
     /// Admins, members or partners the operator refused to bind, and why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rejected_subjects: Vec<RejectedSubject>,
+    /// `Ready` says whether the object is valid and in use (reason and message say why not); `Stalled` repeats a False `Ready` for kstatus (docs/field-reference.md). `GraduationRecommended` when open tickets exceed the tier's graduation threshold; `RoutingPublished` when its routing slice is written.
     #[serde(default)]
     #[schemars(schema_with = "conditions_schema")]
     pub conditions: Vec<Condition>,
@@ -136,7 +173,9 @@ pub struct WorkspaceStatus {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RejectedSubject {
+    /// `User` or `Group`.
     pub kind: super::common::SubjectKind,
+    /// The user or group name as the spec gives it.
     pub name: String,
     /// PersonalAccount, SystemIdentity, PartnerNotAuthorized or DelegationExpired.
     pub reason: String,

@@ -72,6 +72,9 @@ pub struct Settings {
     pub health_addr: SocketAddr,
     pub leader_election: bool,
     pub lease_name: String,
+    /// How long a lease lasts, and how long before its end the leader renews it.
+    pub lease_duration_seconds: u64,
+    pub lease_renew_grace_seconds: u64,
     /// This replica's name in the lease and in Events.
     pub identity: String,
     pub default_workspace: Option<DefaultWorkspace>,

@@ -10,9 +10,11 @@ use tokio::task::JoinHandle;
 
 use super::context::{Error, Settings, Shutdown};
 
-/// Lease duration; a standby takes over at most this long after the leader stops renewing.
+/// Default lease duration (`--lease-duration-seconds`); a standby takes
+/// over at most this long after the leader stops renewing.
 pub const LEASE_SECONDS: u64 = 15;
-const GRACE_SECONDS: u64 = 5;
+/// Default renewal margin before the lease ends (`--lease-renew-grace-seconds`).
+pub const GRACE_SECONDS: u64 = 5;
 
 /// Longest wait for the lease to be released on shutdown: a standby takes
 /// it over at once instead of after [`LEASE_SECONDS`], and the process still
@@ -55,8 +57,8 @@ pub async fn acquire(
     let manager = LeaseManagerBuilder::new(client, &settings.lease_name)
         .with_namespace(&settings.namespace)
         .with_identity(&settings.identity)
-        .with_duration(LEASE_SECONDS)
-        .with_grace(GRACE_SECONDS)
+        .with_duration(settings.lease_duration_seconds)
+        .with_grace(settings.lease_renew_grace_seconds)
         .build()
         .await
         .map_err(|e| Error::Lease(e.to_string()))?;

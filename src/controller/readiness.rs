@@ -80,7 +80,11 @@ async fn reconcile<K: ReadyKind>(object: Arc<K>, ctx: Arc<Context>) -> Result<Ac
         generation,
         Timestamp::now(),
     );
-    let status = K::new_status(generation, vec![ready]);
+    let stalled = crate::api::condition::stalled(previous, &ready);
+    let status = K::new_status(
+        generation,
+        [Some(ready), stalled].into_iter().flatten().collect(),
+    );
     if object.status() != Some(&status) {
         status::apply::<K>(&ctx, None, &object.name_any(), FIELD_MANAGER, &status).await?;
         ctx.metrics.wrote(K::LABEL);

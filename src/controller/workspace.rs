@@ -24,7 +24,7 @@ use super::context::{Context, Error, Shutdown, error_policy, requeue_at};
 use super::errors;
 use super::status::{self, FIELD_MANAGER};
 use crate::api::common::{Subject, SubjectKind};
-use crate::api::condition::condition;
+use crate::api::condition::{STALLED, condition, stalled};
 use crate::api::workspace::{Provider, RejectedSubject, SUPPORT_ADMIN_ROLE};
 use crate::api::{Workspace, WorkspaceSpec, WorkspaceStatus};
 use crate::catalog::{Catalog, allows_personal_accounts};
@@ -105,7 +105,7 @@ async fn reconcile(ws: Arc<Workspace>, ctx: Arc<Context>) -> Result<Action, Erro
     let (open, at_risk, breached) = ctx.world.counts(&ws.spec.namespace);
     let previous = ws.status.clone().unwrap_or_default();
     let generation = ws.meta().generation;
-    let mut conditions = vec![condition(
+    let ready = condition(
         &previous.conditions,
         "Ready",
         verdict.ready,
@@ -113,7 +113,9 @@ async fn reconcile(ws: Arc<Workspace>, ctx: Arc<Context>) -> Result<Action, Erro
         verdict.message,
         generation,
         now,
-    )];
+    );
+    let stalled = stalled(&previous.conditions, &ready);
+    let mut conditions: Vec<_> = [Some(ready), stalled].into_iter().flatten().collect();
     if let Some(Ok(tier)) = catalog.tiers.get(&ws.spec.tier)
         && let Some(g) = &tier.spec.graduation
     {
@@ -163,7 +165,7 @@ async fn reconcile(ws: Arc<Workspace>, ctx: Arc<Context>) -> Result<Action, Erro
 }
 
 /// The condition types the workspace controller writes.
-const OWN_CONDITIONS: [&str; 2] = ["Ready", "GraduationRecommended"];
+const OWN_CONDITIONS: [&str; 3] = ["Ready", STALLED, "GraduationRecommended"];
 
 /// The part of a stored status this controller's field manager owns.
 fn own_part(status: &WorkspaceStatus) -> WorkspaceStatus {

@@ -63,12 +63,23 @@ impl Plan {
             } => {
                 status.workspace = workspace.clone();
                 status.redirect = rejection.redirect.as_deref().cloned();
-                vec![draft(
+                let mut drafts = vec![draft(
                     "Accepted",
                     false,
                     rejection.reason,
                     &rejection.message,
-                )]
+                )];
+                // kstatus reads Stalled, not Accepted (api::condition::stalled):
+                // a rejected ticket needs a person; a redirected one is done here.
+                if snapshot.phase == Phase::Rejected {
+                    drafts.push(draft(
+                        crate::api::condition::STALLED,
+                        true,
+                        rejection.reason,
+                        &rejection.message,
+                    ));
+                }
+                drafts
             }
             Plan::Accepted(a) => {
                 fill(&mut status, a, snapshot);

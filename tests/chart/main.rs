@@ -46,6 +46,11 @@ const TICKET_ROLES: [&str; 3] = [
     "support-operator:workspace-admin",
 ];
 
+/// The control plane's Kubernetes version, for `helm template` and `helm
+/// lint`: the helm here is built from source without the version ldflags,
+/// so offline it assumes v1.20.0, which the chart's kubeVersion refuses.
+const KUBE_VERSION: &str = "1.35.0";
+
 fn chart() -> PathBuf {
     repo_root().join("charts/support-operator")
 }
@@ -61,6 +66,8 @@ fn render(cp: &ControlPlane, extra: &[&str]) -> Vec<Value> {
         chart.to_str().unwrap(),
         "--namespace",
         NS,
+        "--kube-version",
+        KUBE_VERSION,
     ];
     args.extend_from_slice(extra);
     let yaml = cp.helm_ok(&args);
@@ -78,6 +85,8 @@ fn render_err(cp: &ControlPlane, extra: &[&str]) -> String {
         chart.to_str().unwrap(),
         "--namespace",
         NS,
+        "--kube-version",
+        KUBE_VERSION,
     ];
     args.extend_from_slice(extra);
     let out = cp.helm(&args);
@@ -242,7 +251,15 @@ async fn helm_lint_is_clean() {
             "operator.leaderElection=false",
         ][..],
     ] {
-        let mut args = vec!["lint", "--strict", chart, "--namespace", NS];
+        let mut args = vec![
+            "lint",
+            "--strict",
+            chart,
+            "--namespace",
+            NS,
+            "--kube-version",
+            KUBE_VERSION,
+        ];
         args.extend_from_slice(extra);
         let out = cp.helm_ok(&args);
         eprintln!("helm lint {extra:?}:\n{out}");
@@ -444,18 +461,22 @@ async fn helm_template_renders_a_hardened_two_replica_deployment() {
             ("ClusterRoleBinding", 1),
             ("CustomResourceDefinition", 5),
             ("Deployment", 1),
+            ("PodDisruptionBudget", 1),
             ("Role", 1),
             ("RoleBinding", 1),
             ("Service", 1),
             ("ServiceAccount", 1),
         ]),
-        "optional objects are off by default"
+        "monitoring objects are off by default, the budget on (two replicas); the admission \
+         policy only where the API server serves it (helm template's built-in list lacks it)"
     );
     for doc in &docs {
         let cluster_scoped = [
             "ClusterRole",
             "ClusterRoleBinding",
             "CustomResourceDefinition",
+            "ValidatingAdmissionPolicy",
+            "ValidatingAdmissionPolicyBinding",
         ]
         .contains(&doc["kind"].as_str().unwrap());
         if !cluster_scoped {
@@ -490,6 +511,8 @@ async fn helm_template_renders_a_hardened_two_replica_deployment() {
         "--leader-election=true",
         "--lease-name=support-operator",
         "--default-workspace=default",
+        "--lease-duration-seconds=15",
+        "--lease-renew-grace-seconds=5",
     ] {
         assert!(args.contains(&want), "args {args:?} lack {want}");
     }
@@ -668,16 +691,229 @@ async fn helm_template_renders_a_hardened_two_replica_deployment() {
     );
 }
 
-/// The "Install with Helm" table of docs/install.md: `key`, default, description.
+/// The knobs of issue 13: labels, extra flags and environment, scheduling,
+/// probe and lease timing, the budget's rules, kubeVersion, and the admission
+/// policy, templated for the release.
+#[tokio::test(flavor = "multi_thread")]
+async fn helm_template_renders_the_knobs_a_platform_team_sets() {
+    let cp = ControlPlane::shared();
+    let docs = render(
+        cp,
+        &[
+            "--set",
+            "commonLabels.team=platform",
+            "--set",
+            "podLabels.tier=ops",
+            "--set",
+            "extraArgs={--ticket-concurrency=16}",
+            "--set",
+            "extraEnv[0].name=HTTPS_PROXY",
+            "--set",
+            "extraEnv[0].value=http://proxy:3128",
+            "--set",
+            "priorityClassName=system-cluster-critical",
+            "--set",
+            "topologySpreadConstraints[0].maxSkew=1",
+            "--set",
+            "topologySpreadConstraints[0].topologyKey=topology.kubernetes.io/zone",
+            "--set",
+            "topologySpreadConstraints[0].whenUnsatisfiable=ScheduleAnyway",
+            "--set",
+            "livenessProbe.periodSeconds=30",
+            "--set",
+            "readinessProbe.failureThreshold=6",
+            "--set",
+            "operator.lease.durationSeconds=30",
+            "--set",
+            "operator.lease.renewGraceSeconds=10",
+            "--set",
+            "operator.routingDebounce=1m500ms",
+        ],
+    );
+    for doc in &docs {
+        assert_eq!(
+            doc["metadata"]["labels"]["team"], "platform",
+            "commonLabels on {} {}",
+            doc["kind"], doc["metadata"]["name"]
+        );
+    }
+    let deployment = named(&docs, "Deployment", RELEASE);
+    let template = &deployment["spec"]["template"];
+    assert_eq!(template["metadata"]["labels"]["team"], "platform");
+    assert_eq!(template["metadata"]["labels"]["tier"], "ops");
+    assert!(
+        deployment["spec"]["selector"]["matchLabels"]["team"].is_null(),
+        "selectors stay fixed: a label change must not orphan the pods"
+    );
+    let pod = &template["spec"];
+    assert_eq!(pod["priorityClassName"], "system-cluster-critical");
+    assert_eq!(
+        pod["topologySpreadConstraints"][0]["topologyKey"],
+        "topology.kubernetes.io/zone"
+    );
+    let c = &pod["containers"][0];
+    let args = strings(&c["args"]);
+    assert_eq!(args.last(), Some(&"--ticket-concurrency=16"), "{args:?}");
+    for want in [
+        "--lease-duration-seconds=30",
+        "--lease-renew-grace-seconds=10",
+        "--routing-debounce=1m500ms",
+    ] {
+        assert!(args.contains(&want), "{args:?} lack {want}");
+    }
+    // The rendered arguments are ones the binary takes.
+    {
+        use clap::Parser;
+        let mut argv = vec!["support-operator"];
+        argv.extend(args.iter().copied());
+        let cli = support_operator::cli::Cli::try_parse_from(argv).expect("the binary reads them");
+        let support_operator::cli::Command::Run(run) = cli.command else {
+            panic!("not run")
+        };
+        assert_eq!(run.ticket_concurrency, 16, "extraArgs win");
+        assert_eq!(run.routing_debounce, Duration::from_millis(60_500));
+        assert_eq!(
+            (run.lease_duration_seconds, run.lease_renew_grace_seconds),
+            (30, 10)
+        );
+    }
+    assert!(
+        c["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["name"] == "HTTPS_PROXY" && e["value"] == "http://proxy:3128")
+    );
+    assert_eq!(c["livenessProbe"]["periodSeconds"], 30);
+    assert_eq!(c["livenessProbe"]["httpGet"]["path"], "/healthz");
+    assert_eq!(c["readinessProbe"]["failureThreshold"], 6);
+    assert_eq!(c["readinessProbe"]["httpGet"]["path"], "/readyz");
+
+    // The budget: on with two replicas, off with one, refused when it would block drains.
+    assert_eq!(
+        named(&docs, "PodDisruptionBudget", RELEASE)["spec"]["minAvailable"],
+        1
+    );
+    let single = render(
+        cp,
+        &[
+            "--set",
+            "replicaCount=1",
+            "--set",
+            "operator.leaderElection=false",
+        ],
+    );
+    assert!(of_kind(&single, "PodDisruptionBudget").is_empty());
+    let three = render(
+        cp,
+        &[
+            "--set",
+            "replicaCount=3",
+            "--set",
+            "podDisruptionBudget.minAvailable=2",
+        ],
+    );
+    assert_eq!(
+        named(&three, "PodDisruptionBudget", RELEASE)["spec"]["minAvailable"],
+        2
+    );
+    let err = render_err(cp, &["--set", "podDisruptionBudget.minAvailable=2"]);
+    assert!(err.contains("would block every node drain"), "{err}");
+    let off = render(cp, &["--set", "podDisruptionBudget.enabled=false"]);
+    assert!(of_kind(&off, "PodDisruptionBudget").is_empty());
+
+    // The admission policy: rendered where the API server serves it, for
+    // this release's ServiceAccount, and off on request.
+    assert!(
+        of_kind(&docs, "ValidatingAdmissionPolicy").is_empty(),
+        "not rendered where the API is not served"
+    );
+    const VAP: &str = "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy";
+    let docs = render(cp, &["--api-versions", VAP]);
+    let policy = named(
+        &docs,
+        "ValidatingAdmissionPolicy",
+        "support-operator-rolebindings",
+    );
+    assert_eq!(
+        policy["spec"]["matchConditions"][0]["expression"],
+        "request.userInfo.username == 'system:serviceaccount:support-operator:support-operator'"
+    );
+    let binding = named(
+        &docs,
+        "ValidatingAdmissionPolicyBinding",
+        "support-operator-rolebindings",
+    );
+    assert_eq!(
+        binding["spec"]["policyName"],
+        "support-operator-rolebindings"
+    );
+    assert_eq!(binding["spec"]["validationActions"], json!(["Deny"]));
+    let other = render(
+        cp,
+        &[
+            "--api-versions",
+            VAP,
+            "--set",
+            "serviceAccount.name=ops-bot",
+        ],
+    );
+    assert!(
+        named(
+            &other,
+            "ValidatingAdmissionPolicy",
+            "support-operator-rolebindings"
+        )["spec"]["matchConditions"][0]["expression"]
+            .as_str()
+            .unwrap()
+            .ends_with(":support-operator:ops-bot'")
+    );
+    let no_policy = render(
+        cp,
+        &[
+            "--api-versions",
+            VAP,
+            "--set",
+            "rbac.admissionPolicy.enabled=false",
+        ],
+    );
+    assert!(of_kind(&no_policy, "ValidatingAdmissionPolicy").is_empty());
+    // Older clusters are refused (the CRDs' CEL needs 1.29).
+    let err = render_err(cp, &["--kube-version", "1.28.0"]);
+    assert!(err.contains("needs Kubernetes 1.29 or later"), "{err}");
+    render(cp, &["--kube-version", "1.29.0"]);
+
+    // values.schema.json refuses what the binary would refuse.
+    for (set, why) in [
+        ("operator.routingDebounce=1.5", "routingDebounce"),
+        ("operator.lease.durationSeconds=1", "durationSeconds"),
+        ("extraArgs={ticket-concurrency=16}", "extraArgs"),
+        ("livenessProbe.path=/other", "path"),
+    ] {
+        let err = render_err(cp, &["--set", set]);
+        assert!(
+            err.contains("values don't meet the specifications of the schema"),
+            "{set}: {err}"
+        );
+        assert!(err.contains(why), "{set}: {err}");
+    }
+    let err = render_err(
+        cp,
+        &[
+            "--set",
+            "operator.lease.durationSeconds=5",
+            "--set",
+            "operator.lease.renewGraceSeconds=5",
+        ],
+    );
+    assert!(err.contains("renewGraceSeconds"), "{err}");
+}
+
+/// The chart README's values table: `key`, default.
 fn readme_values_table() -> BTreeMap<String, String> {
-    let readme = std::fs::read_to_string(repo_root().join("docs/install.md")).unwrap();
-    let start = readme
-        .find("\n## Install with Helm\n")
-        .expect("docs/install.md has an \"Install with Helm\" section");
-    let section = &readme[start + 1..];
-    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+    let readme = std::fs::read_to_string(chart().join("README.md")).unwrap();
     let mut rows = BTreeMap::new();
-    for line in section.lines().filter(|l| l.starts_with("| `")) {
+    for line in readme.lines().filter(|l| l.starts_with("| `")) {
         let cells: Vec<&str> = line.split(" | ").collect();
         let key = cells[0]
             .trim_start_matches("| ")
@@ -690,7 +926,7 @@ fn readme_values_table() -> BTreeMap<String, String> {
             .to_string();
         assert!(
             rows.insert(key.clone(), default).is_none(),
-            "docs/install.md values table lists {key} twice"
+            "the chart README's values table lists {key} twice"
         );
     }
     rows
@@ -716,6 +952,133 @@ fn flatten(prefix: &str, value: &Value, out: &mut BTreeMap<String, String>) {
     }
 }
 
+// ------------------------------------------- the chart's README, generated
+
+const VALUES_BEGIN: &str = "<!-- BEGIN VALUES (generated from values.yaml by tests/chart: UPDATE_CHART_README=1 cargo test --test chart chart_readme) -->\n";
+const VALUES_END: &str = "<!-- END VALUES -->";
+
+/// The comment block right above each key of values.yaml, by dotted key.
+/// A blank line or a list item ends a block; nesting follows indentation.
+fn values_comments(yaml: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut stack: Vec<(usize, String)> = Vec::new();
+    let mut block: Vec<&str> = Vec::new();
+    for line in yaml.lines() {
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        if let Some(comment) = trimmed.strip_prefix('#') {
+            block.push(comment.trim());
+            continue;
+        }
+        let key = trimmed
+            .split_once(':')
+            .map(|(k, _)| k)
+            .filter(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+        match key {
+            Some(key) if !trimmed.starts_with('-') => {
+                while stack.last().is_some_and(|(i, _)| *i >= indent) {
+                    stack.pop();
+                }
+                let path: Vec<&str> = stack.iter().map(|(_, k)| k.as_str()).chain([key]).collect();
+                if !block.is_empty() {
+                    out.insert(path.join("."), block.join(" "));
+                }
+                stack.push((indent, key.to_string()));
+            }
+            _ => {}
+        }
+        block.clear();
+    }
+    out
+}
+
+/// The values table: every leaf of values.yaml, its default, and the
+/// comment above it (or above the nearest key that holds it).
+fn values_table() -> String {
+    let text = std::fs::read_to_string(chart().join("values.yaml")).unwrap();
+    let values: Value = serde_saphyr::from_str(&text).unwrap();
+    let comments = values_comments(&text);
+    let mut leaves = BTreeMap::new();
+    flatten("", &values, &mut leaves);
+    let mut out = String::from("| key | default | description |\n|---|---|---|\n");
+    let mut undescribed = Vec::new();
+    let mut last_owner = String::new();
+    for (key, default) in &leaves {
+        let mut owner = key.as_str();
+        let description = loop {
+            if let Some(c) = comments.get(owner) {
+                break c.clone();
+            }
+            match owner.rsplit_once('.') {
+                Some((up, _)) => owner = up,
+                None => {
+                    undescribed.push(key.clone());
+                    break String::new();
+                }
+            }
+        };
+        // A leaf described by a key above it names that key; its
+        // description is written out at the first such leaf only.
+        let description = if owner == key {
+            description
+        } else if owner == last_owner {
+            format!("(`{owner}`)")
+        } else {
+            format!("(`{owner}`) {description}")
+        };
+        last_owner = owner.to_string();
+        out.push_str(&format!(
+            "| `{key}` | `{default}` | {} |\n",
+            description.replace('|', "\\|")
+        ));
+    }
+    assert!(
+        undescribed.is_empty(),
+        "values.yaml keys with no comment above them or above a key that holds them: {undescribed:?}"
+    );
+    out
+}
+
+/// charts/support-operator/README.md's values table is generated from
+/// values.yaml's comments; UPDATE_CHART_README=1 rewrites it.
+#[test]
+fn chart_readme_values_table_is_generated_from_values_yaml() {
+    let path = chart().join("README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let start = readme
+        .find(VALUES_BEGIN)
+        .expect("the chart README has the BEGIN VALUES marker")
+        + VALUES_BEGIN.len();
+    let stop = readme[start..]
+        .find(VALUES_END)
+        .expect("the chart README has the END VALUES marker")
+        + start;
+    let table = values_table();
+    if readme[start..stop] != table {
+        if std::env::var_os("UPDATE_CHART_README").is_some() {
+            let updated = format!("{}{table}{}", &readme[..start], &readme[stop..]);
+            std::fs::write(&path, updated).unwrap();
+        } else {
+            panic!(
+                "charts/support-operator/README.md is stale: \
+                 UPDATE_CHART_README=1 cargo test --test chart chart_readme"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_values_comment_reader_follows_nesting() {
+    let comments = values_comments(
+        "# top\na:\n  # inner\n  b: 1\n  c:\n    - x\n  # after a list\n  d: 2\n\n# e\n\ne: 3\n",
+    );
+    assert_eq!(comments["a"], "top");
+    assert_eq!(comments["a.b"], "inner");
+    assert_eq!(comments["a.d"], "after a list");
+    assert!(!comments.contains_key("a.c"));
+    assert!(!comments.contains_key("e"), "a blank line ends a block");
+}
+
 #[test]
 fn readme_values_table_lists_every_value_with_its_default() {
     let values: Value =
@@ -728,7 +1091,7 @@ fn readme_values_table_lists_every_value_with_its_default() {
     let extra: Vec<&String> = table.keys().filter(|k| !want.contains_key(*k)).collect();
     assert!(
         missing.is_empty() && extra.is_empty(),
-        "docs/install.md values table and values.yaml differ: missing from it {missing:?}, \
+        "the chart README's values table and values.yaml differ: missing from the README {missing:?}, \
          not in values.yaml {extra:?}"
     );
     for (key, default) in &want {
@@ -814,6 +1177,20 @@ fn rolebinding_to(name: &str, namespace: &str, kind: &str, role: &str) -> RoleBi
     .unwrap()
 }
 
+/// The manifest of the NOTES' `kubectl apply -f - <<'YAML'` block.
+fn notes_manifest(notes: &str) -> String {
+    let start = notes
+        .find("kubectl apply -f - <<'YAML'\n")
+        .expect("the NOTES show a first manifest")
+        + "kubectl apply -f - <<'YAML'\n".len();
+    let end = notes[start..].find("\n  YAML").expect("the heredoc ends") + start;
+    notes[start..end]
+        .lines()
+        .map(|l| l.strip_prefix("  ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn helm_install_runs_the_operator_on_the_charts_service_account() {
     let cp = ControlPlane::shared();
@@ -822,19 +1199,40 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
     let chart = chart.to_str().unwrap();
     let started = Instant::now();
 
-    // ---- helm install, as the README says.
+    // ---- helm install of the packaged chart, as a user gets it (no
+    // repository around it: the NOTES must not point into one).
+    let package_dir = std::env::temp_dir().join(format!("chart-package-{}", std::process::id()));
+    std::fs::create_dir_all(&package_dir).unwrap();
+    let packaged = cp.helm_ok(&["package", chart, "-d", package_dir.to_str().unwrap()]);
+    let package = packaged
+        .trim()
+        .rsplit(' ')
+        .next()
+        .expect("helm package names the file")
+        .to_string();
     let out = cp.helm_ok(&[
         "install",
         RELEASE,
-        chart,
+        &package,
         "--namespace",
         NS,
         "--create-namespace",
     ]);
     eprintln!(
-        "helm install ({:.1}s):\n{out}",
+        "helm install {package} ({:.1}s):\n{out}",
         started.elapsed().as_secs_f64()
     );
+    assert!(
+        !out.contains("examples/"),
+        "the NOTES point into the repository:\n{out}"
+    );
+    let notes_sample = notes_manifest(&out);
+    // The capability check found ValidatingAdmissionPolicy on this 1.35 API server.
+    cp.kubectl_ok(&[
+        "get",
+        "validatingadmissionpolicy,validatingadmissionpolicybinding",
+        "support-operator-rolebindings",
+    ]);
     cp.kubectl_ok(&[
         "wait",
         "--for=condition=Established",
@@ -880,6 +1278,34 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
     })
     .await;
     eprintln!("leader lease held by {holder}");
+
+    // ---- The NOTES' first try works as printed: a tier, a best-effort
+    // ticket in the default workspace. (Removed again: the examples follow.)
+    let sample = package_dir.join("notes-sample.yaml");
+    std::fs::write(&sample, &notes_sample).unwrap();
+    cp.kubectl_ok(&["apply", "-f", sample.to_str().unwrap()]);
+    cp.kubectl_ok(&[
+        "wait",
+        "--for=condition=Ready",
+        "workspace/default",
+        "--timeout=60s",
+    ]);
+    cp.kubectl_ok(&[
+        "wait",
+        "--for=condition=Accepted",
+        "ticket/first-ticket",
+        "-n",
+        "support-default",
+        "--timeout=60s",
+    ]);
+    let wide = cp.kubectl_ok(&["get", "tickets", "-A", "-o", "wide"]);
+    eprint!("kubectl get tickets -A -o wide (the NOTES' first try):\n{wide}");
+    assert!(
+        wide.contains("first-ticket") && wide.contains("BestEffort"),
+        "{wide}"
+    );
+    cp.kubectl_ok(&["delete", "ticket", "first-ticket", "-n", "support-default"]);
+    std::fs::remove_dir_all(&package_dir).ok();
 
     // ---- The examples, applied by the admin.
     let examples = repo_root().join("examples");
@@ -1259,18 +1685,69 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
             .get("someone-else")
             .await,
     );
-    // The control: the roles it may bind, it can bind.
-    sa_bindings
-        .patch(
-            "chart-test-control",
-            &apply,
-            &Patch::Apply(rolebinding_to(
+    // RBAC lets it bind a ticket role anywhere; the chart's admission
+    // policy confines that to workspace namespaces.
+    let in_kube_system: Api<RoleBinding> = Api::namespaced(sa.clone(), "kube-system");
+    let dry_run = PostParams {
+        dry_run: true,
+        field_manager: None,
+    };
+    let message = eventually(
+        Duration::from_secs(30),
+        "the chart's admission policy in force",
+        async || match in_kube_system
+            .create(
+                &dry_run,
+                &rolebinding_to("mallory", "kube-system", "ClusterRole", TICKET_ROLES[0]),
+            )
+            .await
+        {
+            Err(kube::Error::Api(s)) if s.code == 403 => Some(s.message),
+            _ => None,
+        },
+    )
+    .await;
+    eprintln!(
+        "  refused  create RoleBinding kube-system/mallory -> {} (RBAC allows it): {message}",
+        TICKET_ROLES[0]
+    );
+    assert!(
+        message.contains("support-operator-rolebindings"),
+        "{message}"
+    );
+    let unlabelled = refused(
+        "apply an unlabelled RoleBinding finance-support/chart-test-control -> a ticket role",
+        sa_bindings
+            .patch(
                 "chart-test-control",
-                "finance-support",
-                "ClusterRole",
-                TICKET_ROLES[0],
-            )),
-        )
+                &apply,
+                &Patch::Apply(rolebinding_to(
+                    "chart-test-control",
+                    "finance-support",
+                    "ClusterRole",
+                    TICKET_ROLES[0],
+                )),
+            )
+            .await,
+    );
+    assert!(
+        unlabelled.contains("labelled for the workspace"),
+        "{unlabelled}"
+    );
+    // The control: the roles it may bind, labelled for the namespace's
+    // workspace, it can bind.
+    let mut control = rolebinding_to(
+        "chart-test-control",
+        "finance-support",
+        "ClusterRole",
+        TICKET_ROLES[0],
+    );
+    control.metadata.labels = Some(BTreeMap::from([(
+        "supportpolicy.dev/workspace".to_string(),
+        "finance".to_string(),
+    )]));
+    sa_bindings
+        .patch("chart-test-control", &apply, &Patch::Apply(control))
         .await
         .expect("binding a ticket role is allowed");
     sa_bindings
@@ -1425,4 +1902,141 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
         "chart test in the cluster: {:.1}s",
         started.elapsed().as_secs_f64()
     );
+}
+
+// ------------------------------------- durations: the chart and the binary
+
+/// values.schema.json, compiled as Helm's validator would use it.
+fn values_validator() -> (boon::Schemas, boon::SchemaIndex) {
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(chart().join("values.schema.json")).unwrap())
+            .unwrap();
+    let mut schemas = boon::Schemas::new();
+    let mut compiler = boon::Compiler::new();
+    compiler.add_resource("values.schema.json", schema).unwrap();
+    let index = compiler
+        .compile("values.schema.json", &mut schemas)
+        .unwrap();
+    (schemas, index)
+}
+
+/// What `support-operator run --routing-debounce TEXT` makes of it.
+fn binary_reads(text: &str) -> Option<Duration> {
+    use clap::Parser;
+    use support_operator::cli::{Cli, Command};
+    match Cli::try_parse_from(["support-operator", "run", "--routing-debounce", text]) {
+        Ok(Cli {
+            command: Command::Run(args),
+        }) => Some(args.routing_debounce),
+        Ok(other) => panic!("parsed as {other:?}"),
+        Err(_) => None,
+    }
+}
+
+/// A duration the chart's schema accepts is one the binary reads, to the
+/// nanosecond, and one the schema refuses the binary refuses too: no value
+/// passes `helm install` and then crash-loops the operator, and none is
+/// silently truncated (`1.5s` was read as 1 s, `1m500ms` refused).
+#[test]
+fn chart_durations_are_exactly_what_the_binary_reads() {
+    let (schemas, index) = values_validator();
+    let base: Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(chart().join("values.yaml")).unwrap())
+            .unwrap();
+    let schema_accepts = |text: &str| {
+        let mut values = base.clone();
+        values["operator"]["routingDebounce"] = json!(text);
+        schemas.validate(&values, index).is_ok()
+    };
+    assert!(schema_accepts("500ms"), "values.yaml itself is valid");
+    let pattern: Value =
+        serde_json::from_str(&std::fs::read_to_string(chart().join("values.schema.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        pattern["properties"]["operator"]["properties"]["routingDebounce"]["pattern"],
+        support_operator::api::quantity::FLAG_DURATION_RE,
+        "the chart's pattern is the binary's grammar"
+    );
+    let ms = Duration::from_millis;
+    for (text, want) in [
+        ("500ms", Some(ms(500))),
+        ("1.5s", Some(ms(1500))),
+        ("1m500ms", Some(ms(60_500))),
+        ("1h30m", Some(Duration::from_secs(5400))),
+        ("0s", Some(Duration::ZERO)),
+        ("2.000000001s", Some(Duration::new(2, 1))),
+        ("1.5us", Some(Duration::from_nanos(1500))),
+        ("1µs", Some(Duration::from_nanos(1000))),
+        ("0.1ns", Some(Duration::ZERO)),
+        ("999999999h", Some(Duration::from_secs(999_999_999 * 3600))),
+        ("1h1m1s1ms1us1ns", Some(Duration::new(3661, 1_001_001))),
+        ("", None),
+        ("1", None),
+        ("soon", None),
+        ("1d", None),
+        ("1S", None),
+        ("-1s", None),
+        ("+1s", None),
+        (".5s", None),
+        ("1.s", None),
+        ("1e3ms", None),
+        (" 1s", None),
+        ("1s ", None),
+        ("1μs", None), // Greek mu: Go reads it, the pattern does not
+        ("1234567890s", None),
+        ("1.1234567890s", None),
+        ("1s1s1s1s1s1s1s", None),
+    ] {
+        assert_eq!(
+            schema_accepts(text),
+            want.is_some(),
+            "values.schema.json on {text:?}"
+        );
+        assert_eq!(binary_reads(text), want, "the binary on {text:?}");
+    }
+    // And thousands of strings from the grammar's alphabet: both agree.
+    let alphabet: Vec<char> = "0123456789..smhnuµ1".chars().collect();
+    let mut seed: u64 = 0x5eed;
+    let mut accepted = 0;
+    for _ in 0..5000 {
+        let mut text = String::new();
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let len = 1 + (seed >> 60) as usize;
+        for _ in 0..len {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            text.push(alphabet[(seed >> 33) as usize % alphabet.len()]);
+        }
+        let schema = schema_accepts(&text);
+        assert_eq!(schema, binary_reads(&text).is_some(), "{text:?}");
+        accepted += usize::from(schema);
+    }
+    assert!(
+        accepted > 100,
+        "the sample reaches valid durations ({accepted})"
+    );
+}
+
+/// `extraArgs` come after the chart's flags and win: the binary takes the
+/// last of a repeated flag.
+#[test]
+fn a_repeated_flag_takes_its_last_value() {
+    use clap::Parser;
+    use support_operator::cli::{Cli, Command};
+    let Cli {
+        command: Command::Run(args),
+    } = Cli::try_parse_from([
+        "support-operator",
+        "run",
+        "--ticket-concurrency=8",
+        "--ticket-concurrency=16",
+    ])
+    .unwrap()
+    else {
+        panic!("not run")
+    };
+    assert_eq!(args.ticket_concurrency, 16);
 }

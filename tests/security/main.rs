@@ -73,6 +73,9 @@ fn setup() -> (&'static ControlPlane, &'static Installed) {
     let installed = INSTALLED.get_or_init(|| {
         let started = Instant::now();
         let chart = repo_root().join("charts/support-operator");
+        // Without the chart's RoleBinding admission policy, so that the known
+        // limit it closes can be shown; that test applies the policy the
+        // chart renders.
         cp.helm_ok(&[
             "install",
             RELEASE,
@@ -80,6 +83,8 @@ fn setup() -> (&'static ControlPlane, &'static Installed) {
             "--namespace",
             OPERATOR_NS,
             "--create-namespace",
+            "--set",
+            "rbac.admissionPolicy.enabled=false",
         ]);
         cp.wait_crds_established();
         // The tier every workspace here names: a workspace on a missing
@@ -1889,9 +1894,10 @@ async fn the_operators_service_account_cannot_read_secrets_or_grant_more_than_th
 /// operator's RoleBinding rights to workspace namespaces nor its `bind` to
 /// some subjects, so its token could bind a ticket role in kube-system or
 /// to `system:authenticated`, and delete any RoleBinding; it also reads
-/// ConfigMaps everywhere. The ValidatingAdmissionPolicy in
-/// tests/security/rolebinding-policy.yaml closes the RoleBinding part, and
-/// the operator keeps working under it.
+/// ConfigMaps everywhere. The chart's ValidatingAdmissionPolicy
+/// (templates/admission-policy.yaml, on by default where the API server
+/// serves it) closes the RoleBinding part, and the operator keeps working
+/// under it.
 #[tokio::test(flavor = "multi_thread")]
 async fn known_limit_the_operator_can_bind_anywhere_until_an_admission_policy_confines_it() {
     let (cp, installed) = setup();
@@ -1966,8 +1972,27 @@ async fn known_limit_the_operator_can_bind_anywhere_until_an_admission_policy_co
             .await,
     );
 
-    // The policy.
-    let policy = repo_root().join("tests/security/rolebinding-policy.yaml");
+    // The policy, as the chart renders it for this release.
+    let rendered = cp.helm_ok(&[
+        "template",
+        RELEASE,
+        repo_root()
+            .join("charts/support-operator")
+            .to_str()
+            .unwrap(),
+        "--namespace",
+        OPERATOR_NS,
+        "--show-only",
+        "templates/admission-policy.yaml",
+        // This helm is built without version stamps: offline it assumes
+        // Kubernetes 1.20, which the chart refuses.
+        "--kube-version",
+        "1.35.0",
+        "--api-versions",
+        "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy",
+    ]);
+    let policy = cp.dir().join("rolebinding-policy.yaml");
+    std::fs::write(&policy, rendered).unwrap();
     cp.kubectl_ok(&["apply", "-f", policy.to_str().unwrap()]);
     let refusal = eventually(
         TIMEOUT,
@@ -1984,7 +2009,7 @@ async fn known_limit_the_operator_can_bind_anywhere_until_an_admission_policy_co
         },
     )
     .await;
-    eprintln!("\n==== with tests/security/rolebinding-policy.yaml applied");
+    eprintln!("\n==== with the chart's admission policy applied");
     eprintln!("  refused   create RoleBinding kube-system/mallory -> workspace-admin: {refusal}");
     assert!(
         refusal.contains("support-operator-rolebindings"),

@@ -35,6 +35,9 @@ helm.sh/chart: {{ include "support-operator.chart" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: support-operator
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
 {{- end }}
 
 {{- define "support-operator.serviceAccountName" -}}
@@ -58,4 +61,18 @@ app.kubernetes.io/part-of: support-operator
 - support-operator:ticket-viewer
 - support-operator:ticket-editor
 - support-operator:workspace-admin
+{{- end }}
+
+{{/*
+Kubernetes 1.29 or later: the CRDs' CEL rules need it. A version the API
+server reports without numbers (a build from source) is let through.
+*/}}
+{{- define "support-operator.kubeVersion" -}}
+{{- $major := .Capabilities.KubeVersion.Major | trimSuffix "+" }}
+{{- $minor := .Capabilities.KubeVersion.Minor | trimSuffix "+" }}
+{{- if and (regexMatch "^[0-9]+$" $major) (regexMatch "^[0-9]+$" $minor) (ne $major "0") }}
+{{- if or (lt (atoi $major) 1) (and (eq (atoi $major) 1) (lt (atoi $minor) 29)) }}
+{{- fail (printf "support-operator needs Kubernetes 1.29 or later (the CRDs' CEL rules); this is %s" .Capabilities.KubeVersion.Version) }}
+{{- end }}
+{{- end }}
 {{- end }}
