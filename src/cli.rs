@@ -101,7 +101,7 @@ pub struct RunArgs {
     )]
     pub personal_domains: Vec<String>,
     /// Quiet time before a change is compiled into the routing table: a Go
-    /// duration such as 500ms, 1.5s or 1m30s (api::quantity::FLAG_DURATION_RE).
+    /// duration such as 500ms, 1.5s or 1m30s (api::pattern::FLAG_DURATION).
     #[arg(long, default_value = "500ms", value_parser = parse_flag_duration)]
     pub routing_debounce: std::time::Duration,
     /// Seconds a leader's lease lasts: a standby takes over at most this

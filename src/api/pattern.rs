@@ -14,6 +14,14 @@ pub const DURATION: &str = r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$";
 /// The durations CEL's `duration()` can read without overflowing: at most
 /// six parts of at most five digits. Only used to guard that call.
 pub const CEL_SAFE_DURATION: &str = r"^([0-9]{1,5}(\.[0-9]+)?(ns|us|µs|ms|s|m|h)){1,6}$";
+/// A duration given to the binary (`--routing-debounce`) or to the Helm
+/// chart: Go's grammar without a sign, to the nanosecond, at most six parts
+/// of at most nine digits (so it never overflows). The chart's
+/// values.schema.json uses this pattern, and [`super::quantity::parse_flag_duration`] reads
+/// exactly what it matches (tests/chart feeds one to the other): a value
+/// the chart accepts never crash-loops the operator, and `1.5s` is 1.5 s.
+pub const FLAG_DURATION: &str = r"^([0-9]{1,9}(\.[0-9]{1,9})?(ns|us|µs|ms|s|m|h)){1,6}$";
+
 /// `0%`–`100%`, decimals allowed.
 pub const PERCENT: &str = r"^(100(\.0+)?|[0-9]{1,2}(\.[0-9]+)?)%$";
 /// An escalation level's share: `0%`–`1000%`, so a chain goes on past the

@@ -7,15 +7,7 @@
 /// Largest share an escalation level may begin at, in percent.
 pub const MAX_AFTER_PERCENT: i64 = 1000;
 
-/// A duration given to the binary (`--routing-debounce`) or to the Helm
-/// chart: Go's grammar without a sign, to the nanosecond, at most six parts
-/// of at most nine digits (so it never overflows). The chart's
-/// values.schema.json uses this pattern, and [`parse_flag_duration`] reads
-/// exactly what it matches (tests/chart feeds one to the other): a value
-/// the chart accepts never crash-loops the operator, and `1.5s` is 1.5 s.
-pub const FLAG_DURATION_RE: &str = r"^([0-9]{1,9}(\.[0-9]{1,9})?(ns|us|µs|ms|s|m|h)){1,6}$";
-
-/// Reads a [`FLAG_DURATION_RE`] duration exactly (fractions to the nanosecond).
+/// Reads a [`super::pattern::FLAG_DURATION`] duration exactly (fractions to the nanosecond).
 pub fn parse_flag_duration(text: &str) -> Result<std::time::Duration, QuantityError> {
     let err = || QuantityError::Duration(text.to_string());
     let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();

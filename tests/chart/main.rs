@@ -1954,7 +1954,7 @@ fn chart_durations_are_exactly_what_the_binary_reads() {
             .unwrap();
     assert_eq!(
         pattern["properties"]["operator"]["properties"]["routingDebounce"]["pattern"],
-        support_operator::api::quantity::FLAG_DURATION_RE,
+        support_operator::api::pattern::FLAG_DURATION,
         "the chart's pattern is the binary's grammar"
     );
     let ms = Duration::from_millis;
