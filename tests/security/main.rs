@@ -2151,6 +2151,9 @@ async fn the_charts_pod_is_admitted_under_the_restricted_pod_security_standard()
         chart.to_str().unwrap(),
         "--namespace",
         &ns,
+        // Offline, this helm assumes Kubernetes 1.20, which the chart refuses.
+        "--kube-version",
+        "1.35.0",
     ]);
     let docs: Vec<Value> = serde_saphyr::from_multiple(&yaml).expect("helm template prints YAML");
     let of = |kind: &str| {
