@@ -32,11 +32,11 @@ pub fn document_starts(text: &str) -> Vec<usize> {
 }
 
 /// The line where `field` (`spec.pauses[1].to`) appears at or below line
-/// `from` (1-based), searching each key in turn; the last line found if a
-/// later key cannot be found (e.g. a required field that is missing:
-/// its parent's line).
-pub fn locate(text: &str, from: usize, field: &str) -> usize {
-    let lines: Vec<&str> = text.lines().collect();
+/// `from` (1-based) of `lines` (a text's lines, split once per file: a file
+/// of a thousand tickets may carry a thousand findings), searching each key
+/// in turn; the last line found if a later key cannot be found (e.g. a
+/// required field that is missing: its parent's line).
+pub fn locate(lines: &[&str], from: usize, field: &str) -> usize {
     let mut at = from.saturating_sub(1);
     let mut found = from;
     for segment in field.split('.') {
@@ -44,18 +44,20 @@ pub fn locate(text: &str, from: usize, field: &str) -> usize {
         if key.is_empty() || key == "(root)" {
             continue;
         }
-        let pattern_plain = format!("{key}:");
-        let pattern_quoted = format!("\"{key}\":");
+        let plain = format!("{key}:");
+        let quoted = format!("\"{key}\":");
+        let spaced = format!(" {plain}");
+        let braced = format!("{{{plain}");
         let hit = lines.iter().enumerate().skip(at).find(|(_, l)| {
             let l = l
                 .trim_start()
                 .trim_start_matches("- ")
                 .trim_start_matches(['{', ' ']);
-            l.starts_with(&pattern_plain)
-                || l.starts_with(&pattern_quoted)
-                || l.contains(&format!(" {pattern_plain}"))
-                || l.contains(&format!("{{{pattern_plain}"))
-                || l.contains(&pattern_quoted)
+            l.starts_with(&plain)
+                || l.starts_with(&quoted)
+                || l.contains(&spaced)
+                || l.contains(&braced)
+                || l.contains(&quoted)
         });
         match hit {
             Some((i, _)) => {
@@ -76,9 +78,10 @@ mod tests {
     fn documents_and_fields_are_found() {
         let text = "# c\napiVersion: v1\nkind: A\n---\nkind: B\nspec:\n  x: 1\n  pauses:\n  - {from: a, to: b}\n";
         assert_eq!(document_starts(text), vec![2, 5]);
-        assert_eq!(locate(text, 5, "spec.x"), 7);
-        assert_eq!(locate(text, 5, "spec.pauses[0].to"), 9);
-        assert_eq!(locate(text, 5, "spec.missing"), 6);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(locate(&lines, 5, "spec.x"), 7);
+        assert_eq!(locate(&lines, 5, "spec.pauses[0].to"), 9);
+        assert_eq!(locate(&lines, 5, "spec.missing"), 6);
         assert_eq!(document_starts("---\nkind: A\n"), vec![2]);
     }
 }

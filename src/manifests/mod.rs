@@ -20,6 +20,7 @@ use serde_json::Value;
 use crate::api::{API_VERSION, Publisher, SlaPolicy, SupportTier, Ticket, Workspace};
 use crate::catalog::Catalog;
 
+mod cel;
 mod doc;
 mod finding;
 pub mod lines;
@@ -274,20 +275,26 @@ impl Manifests {
     /// that field's keys appear below the object's first line. Reads the
     /// files again (findings are few; the text is not kept).
     pub fn locate_fields(&self, findings: &mut [Finding]) {
-        let mut texts: BTreeMap<String, Option<String>> = BTreeMap::new();
+        // Each file read and split into lines once, however many findings
+        // it has.
+        let mut by_path: BTreeMap<String, Vec<&mut Finding>> = BTreeMap::new();
         for f in findings.iter_mut() {
-            let (Some(line), false) = (f.line, f.field.is_empty()) else {
-                continue;
+            if f.line.is_some() && !f.field.is_empty() {
+                by_path.entry(f.path.clone()).or_default().push(f);
+            }
+        }
+        for (path, findings) in by_path {
+            let text = if path == STDIN {
+                self.stdin_text.clone()
+            } else {
+                std::fs::read_to_string(&path).ok()
             };
-            let text = texts.entry(f.path.clone()).or_insert_with(|| {
-                if f.path == STDIN {
-                    self.stdin_text.clone()
-                } else {
-                    std::fs::read_to_string(&f.path).ok()
+            let Some(text) = text else { continue };
+            let lines: Vec<&str> = text.lines().collect();
+            for f in findings {
+                if let Some(line) = f.line {
+                    f.line = Some(lines::locate(&lines, line, &f.field));
                 }
-            });
-            if let Some(text) = text {
-                f.line = Some(lines::locate(text, line, &f.field));
             }
         }
     }
@@ -435,6 +442,7 @@ fn slow_docs(path: &str, text: &str) -> Result<ParsedFile, ManifestError> {
             message: e.to_string(),
         })?;
     let starts = lines::document_starts(text);
+    let text: Vec<&str> = text.lines().collect();
     let mut out = ParsedFile {
         name: path.to_string(),
         docs: Vec::new(),
@@ -442,7 +450,7 @@ fn slow_docs(path: &str, text: &str) -> Result<ParsedFile, ManifestError> {
     };
     for (i, value) in values.into_iter().enumerate() {
         let line = starts.get(i).copied();
-        let doc = value_doc(path, text, line, value, &mut out.findings);
+        let doc = value_doc(path, &text, line, value, &mut out.findings);
         out.docs.push((line, doc));
     }
     Ok(out)
@@ -451,7 +459,7 @@ fn slow_docs(path: &str, text: &str) -> Result<ParsedFile, ManifestError> {
 /// One document: skipped, refused (with findings), or typed.
 fn value_doc(
     path: &str,
-    text: &str,
+    text: &[&str],
     line: Option<usize>,
     value: Value,
     findings: &mut Vec<Finding>,

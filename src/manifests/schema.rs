@@ -7,7 +7,7 @@
 //! `metadata` is checked elsewhere ([`super::validate`]); `status` only for
 //! unknown fields: the API server resets it on create, after decoding.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use serde_json::Value;
@@ -39,18 +39,32 @@ pub fn schemas() -> &'static HashMap<String, Value> {
     })
 }
 
-/// Regular expressions of `pattern`s, compiled once per pattern.
-fn regex(pattern: &str) -> Option<regex::Regex> {
-    static CACHE: OnceLock<std::sync::Mutex<BTreeMap<String, Option<regex::Regex>>>> =
-        OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    let mut cache = cache
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    cache
-        .entry(pattern.to_string())
-        .or_insert_with(|| regex::Regex::new(pattern).ok())
-        .clone()
+/// Regular expressions of the schemas' `pattern`s, compiled once, shared
+/// by every thread without a lock (a `Regex` is `Sync`; cloning one per
+/// use would rebuild its matching cache each time).
+fn regex(pattern: &str) -> Option<&'static regex::Regex> {
+    static PATTERNS: OnceLock<HashMap<String, Option<regex::Regex>>> = OnceLock::new();
+    fn collect(schema: &Value, into: &mut HashMap<String, Option<regex::Regex>>) {
+        match schema {
+            Value::Object(map) => {
+                if let Some(Value::String(p)) = map.get("pattern") {
+                    into.entry(p.clone())
+                        .or_insert_with(|| regex::Regex::new(p).ok());
+                }
+                map.values().for_each(|v| collect(v, into));
+            }
+            Value::Array(list) => list.iter().for_each(|v| collect(v, into)),
+            _ => {}
+        }
+    }
+    PATTERNS
+        .get_or_init(|| {
+            let mut map = HashMap::new();
+            schemas().values().for_each(|s| collect(s, &mut map));
+            map
+        })
+        .get(pattern)?
+        .as_ref()
 }
 
 /// Every schema problem of `object` (a whole object of kind `kind`).

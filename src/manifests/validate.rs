@@ -71,53 +71,12 @@ fn typed_passes<T: serde::Serialize>(kind: &str, object: &T) -> bool {
     }
 }
 
-/// The CEL rules of the kind's CRD, compiled once per thread (kube-cel's
-/// validator is not shared between threads), over the object without its
-/// status (the API server resets status on create, before validating).
+/// The CEL rules of the kind's CRD ([`super::cel`]).
 fn cel(kind: &str, object: &Value) -> Vec<Problem> {
-    use kube::core::cel::{CompiledSchema, Validator, compile_schema};
-    use std::collections::HashMap;
-    thread_local! {
-        static COMPILED: (Validator, HashMap<String, CompiledSchema>) = (
-            Validator::new(),
-            super::schema::schemas()
-                .iter()
-                .map(|(kind, schema)| (kind.clone(), compile_schema(&without_status(schema))))
-                .collect(),
-        );
-    }
-    let stripped;
-    let object = if object.get("status").is_some() {
-        stripped = without_status(object);
-        &stripped
-    } else {
-        object
-    };
-    COMPILED.with(|(validator, compiled)| {
-        let Some(schema) = compiled.get(kind) else {
-            return Vec::new();
-        };
-        match validator.validate_compiled(schema, object, None) {
-            Ok(()) => Vec::new(),
-            Err(errors) => errors
-                .into_vec()
-                .into_iter()
-                .map(|e| Problem::new(Check::Cel, e.field_path.clone(), e.message.clone()))
-                .collect(),
-        }
-    })
-}
-
-/// The object (or schema) without `status` (its `properties.status`).
-fn without_status(value: &Value) -> Value {
-    let mut v = value.clone();
-    if let Some(map) = v.as_object_mut() {
-        map.remove("status");
-        if let Some(Value::Object(props)) = map.get_mut("properties") {
-            props.remove("status");
-        }
-    }
-    v
+    super::cel::check(kind, object)
+        .into_iter()
+        .map(|(field, message)| Problem::new(Check::Cel, field, message))
+        .collect()
 }
 
 /// Fields of ObjectMeta (`kubectl --validate=strict` refuses others).
