@@ -51,14 +51,34 @@ const TICKET_ROLES: [&str; 3] = [
 /// so offline it assumes v1.20.0, which the chart's kubeVersion refuses.
 const KUBE_VERSION: &str = "1.35.0";
 
+/// `--set` flags that turn on the chart's optional objects: the
+/// ServiceMonitor, the PrometheusRule and the PodDisruptionBudget.
+const OPTIONAL_OBJECTS: [&str; 6] = [
+    "--set",
+    "metrics.serviceMonitor.enabled=true",
+    "--set",
+    "metrics.prometheusRule.enabled=true",
+    "--set",
+    "podDisruptionBudget.enabled=true",
+];
+
+/// `--set` flags for one replica without leader election.
+const SINGLE_REPLICA: [&str; 4] = [
+    "--set",
+    "replicaCount=1",
+    "--set",
+    "operator.leaderElection=false",
+];
+
 fn chart() -> PathBuf {
     repo_root().join("charts/support-operator")
 }
 
 // ------------------------------------------------------------------ helm
 
-/// `helm template` of the chart with `extra` arguments, as objects.
-fn render(cp: &ControlPlane, extra: &[&str]) -> Vec<Value> {
+/// `run` given the arguments of `helm template` of the chart (release,
+/// namespace, [`KUBE_VERSION`]) followed by `extra`.
+fn template<R>(extra: &[&str], run: impl FnOnce(&[&str]) -> R) -> R {
     let chart = chart();
     let mut args = vec![
         "template",
@@ -70,7 +90,12 @@ fn render(cp: &ControlPlane, extra: &[&str]) -> Vec<Value> {
         KUBE_VERSION,
     ];
     args.extend_from_slice(extra);
-    let yaml = cp.helm_ok(&args);
+    run(&args)
+}
+
+/// `helm template` of the chart with `extra` arguments, as objects.
+fn render(cp: &ControlPlane, extra: &[&str]) -> Vec<Value> {
+    let yaml = template(extra, |args| cp.helm_ok(args));
     let docs: Vec<Value> = serde_saphyr::from_multiple(&yaml)
         .unwrap_or_else(|e| panic!("helm template printed invalid YAML: {e}\n{yaml}"));
     docs.into_iter().filter(|d| !d.is_null()).collect()
@@ -78,24 +103,26 @@ fn render(cp: &ControlPlane, extra: &[&str]) -> Vec<Value> {
 
 /// `helm template` that must fail; its error.
 fn render_err(cp: &ControlPlane, extra: &[&str]) -> String {
-    let chart = chart();
-    let mut args = vec![
-        "template",
-        RELEASE,
-        chart.to_str().unwrap(),
-        "--namespace",
-        NS,
-        "--kube-version",
-        KUBE_VERSION,
-    ];
-    args.extend_from_slice(extra);
-    let out = cp.helm(&args);
+    let out = template(extra, |args| cp.helm(args));
     assert!(
         !out.status.success(),
         "helm template {extra:?} should have failed:\n{}",
         text(&out.stdout)
     );
     text(&out.stderr)
+}
+
+/// `helm template --set SET` fails on values.schema.json for each
+/// `(SET, why)`, naming `why`.
+fn refused_by_schema(cp: &ControlPlane, cases: &[(&str, &str)]) {
+    for (set, why) in cases {
+        let err = render_err(cp, &["--set", set]);
+        assert!(
+            err.contains("values don't meet the specifications of the schema"),
+            "{set}: {err}"
+        );
+        assert!(err.contains(why), "{set}: {err}");
+    }
 }
 
 fn of_kind<'a>(docs: &'a [Value], kind: &str) -> Vec<&'a Value> {
@@ -234,14 +261,7 @@ async fn helm_lint_is_clean() {
     let chart = chart.to_str().unwrap();
     for extra in [
         &[][..],
-        &[
-            "--set",
-            "metrics.serviceMonitor.enabled=true",
-            "--set",
-            "metrics.prometheusRule.enabled=true",
-            "--set",
-            "podDisruptionBudget.enabled=true",
-        ][..],
+        &OPTIONAL_OBJECTS[..],
         &[
             "--set",
             "crds.install=false",
@@ -433,15 +453,7 @@ async fn helm_template_renders_least_privilege_rbac() {
     assert!(of_kind(&no_roles, "ClusterRole").is_empty());
     assert!(of_kind(&no_roles, "Role").is_empty());
     // One replica without leader election: no Lease rules at all.
-    let single = render(
-        cp,
-        &[
-            "--set",
-            "replicaCount=1",
-            "--set",
-            "operator.leaderElection=false",
-        ],
-    );
+    let single = render(cp, &SINGLE_REPLICA);
     let role = named(&single, "Role", RELEASE);
     assert!(!grants(role).iter().any(|g| g.contains("leases")), "{role}");
 }
@@ -577,15 +589,13 @@ async fn helm_template_renders_a_hardened_two_replica_deployment() {
     let all = render(
         cp,
         &[
-            "--set",
-            "metrics.serviceMonitor.enabled=true",
-            "--set",
-            "metrics.prometheusRule.enabled=true",
-            "--set",
-            "podDisruptionBudget.enabled=true",
-            "--set",
-            "image.digest=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-        ],
+            &OPTIONAL_OBJECTS[..],
+            &[
+                "--set",
+                "image.digest=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            ],
+        ]
+        .concat(),
     );
     let monitor = named(&all, "ServiceMonitor", RELEASE);
     assert_eq!(monitor["spec"]["endpoints"][0]["port"], "http-metrics");
@@ -670,20 +680,16 @@ async fn helm_template_renders_a_hardened_two_replica_deployment() {
     );
 
     // values.schema.json refuses what would break the install.
-    for (set, why) in [
-        ("replicaCount=two", "replicaCount"),
-        ("replicaCont=2", "replicaCont"),
-        ("operator.logFormat=xml", "logFormat"),
-        ("operator.routingDebounce=soon", "routingDebounce"),
-        ("image.pullPolicy=Sometimes", "pullPolicy"),
-    ] {
-        let err = render_err(cp, &["--set", set]);
-        assert!(
-            err.contains("values don't meet the specifications of the schema"),
-            "{set}: {err}"
-        );
-        assert!(err.contains(why), "{set}: {err}");
-    }
+    refused_by_schema(
+        cp,
+        &[
+            ("replicaCount=two", "replicaCount"),
+            ("replicaCont=2", "replicaCont"),
+            ("operator.logFormat=xml", "logFormat"),
+            ("operator.routingDebounce=soon", "routingDebounce"),
+            ("image.pullPolicy=Sometimes", "pullPolicy"),
+        ],
+    );
     let err = render_err(cp, &["--set", "operator.leaderElection=false"]);
     assert!(
         err.contains("leaderElection=false needs replicaCount=1"),
@@ -794,15 +800,7 @@ async fn helm_template_renders_the_knobs_a_platform_team_sets() {
         named(&docs, "PodDisruptionBudget", RELEASE)["spec"]["minAvailable"],
         1
     );
-    let single = render(
-        cp,
-        &[
-            "--set",
-            "replicaCount=1",
-            "--set",
-            "operator.leaderElection=false",
-        ],
-    );
+    let single = render(cp, &SINGLE_REPLICA);
     assert!(of_kind(&single, "PodDisruptionBudget").is_empty());
     let three = render(
         cp,
@@ -884,19 +882,15 @@ async fn helm_template_renders_the_knobs_a_platform_team_sets() {
     render(cp, &["--kube-version", "1.29.0"]);
 
     // values.schema.json refuses what the binary would refuse.
-    for (set, why) in [
-        ("operator.routingDebounce=1.5", "routingDebounce"),
-        ("operator.lease.durationSeconds=1", "durationSeconds"),
-        ("extraArgs={ticket-concurrency=16}", "extraArgs"),
-        ("livenessProbe.path=/other", "path"),
-    ] {
-        let err = render_err(cp, &["--set", set]);
-        assert!(
-            err.contains("values don't meet the specifications of the schema"),
-            "{set}: {err}"
-        );
-        assert!(err.contains(why), "{set}: {err}");
-    }
+    refused_by_schema(
+        cp,
+        &[
+            ("operator.routingDebounce=1.5", "routingDebounce"),
+            ("operator.lease.durationSeconds=1", "durationSeconds"),
+            ("extraArgs={ticket-concurrency=16}", "extraArgs"),
+            ("livenessProbe.path=/other", "path"),
+        ],
+    );
     let err = render_err(
         cp,
         &[
@@ -1164,6 +1158,18 @@ fn refused<T: std::fmt::Debug>(what: &str, result: Result<T, kube::Error>) -> St
         }
         other => panic!("{what}: expected 403 Forbidden, got {other:?}"),
     }
+}
+
+/// Server-side apply, as the operator writes (field manager
+/// `support-operator`, forced), of the RoleBinding finance-support/`name` to
+/// the ClusterRole `role` through `bindings`: must be refused ([`refused`]).
+async fn refused_apply(what: &str, bindings: &Api<RoleBinding>, name: &str, role: &str) -> String {
+    let apply = PatchParams::apply("support-operator").force();
+    let binding = rolebinding_to(name, "finance-support", "ClusterRole", role);
+    refused(
+        what,
+        bindings.patch(name, &apply, &Patch::Apply(binding)).await,
+    )
 }
 
 fn rolebinding_to(name: &str, namespace: &str, kind: &str, role: &str) -> RoleBinding {
@@ -1559,53 +1565,29 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
     );
     assert!(message.contains(escalation), "{message}");
     let apply = PatchParams::apply("support-operator").force();
-    let message = refused(
+    let message = refused_apply(
         "apply RoleBinding finance-support/mallory -> ClusterRole cluster-admin (server-side apply, the verb it holds)",
-        sa_bindings
-            .patch(
-                "mallory",
-                &apply,
-                &Patch::Apply(rolebinding_to(
-                    "mallory",
-                    "finance-support",
-                    "ClusterRole",
-                    "cluster-admin",
-                )),
-            )
-            .await,
-    );
+        &sa_bindings,
+        "mallory",
+        "cluster-admin",
+    )
+    .await;
     assert!(message.contains(escalation), "{message}");
-    let message = refused(
+    let message = refused_apply(
         "apply RoleBinding finance-support/mallory -> ClusterRole edit (a ClusterRole other than the three)",
-        sa_bindings
-            .patch(
-                "mallory",
-                &apply,
-                &Patch::Apply(rolebinding_to(
-                    "mallory",
-                    "finance-support",
-                    "ClusterRole",
-                    "edit",
-                )),
-            )
-            .await,
-    );
+        &sa_bindings,
+        "mallory",
+        "edit",
+    )
+    .await;
     assert!(message.contains(escalation), "{message}");
-    refused(
+    refused_apply(
         "apply RoleBinding finance-support/mallory -> ClusterRole admin (aggregates the ticket roles, and far more)",
-        sa_bindings
-            .patch(
-                "mallory",
-                &apply,
-                &Patch::Apply(rolebinding_to(
-                    "mallory",
-                    "finance-support",
-                    "ClusterRole",
-                    "admin",
-                )),
-            )
-            .await,
-    );
+        &sa_bindings,
+        "mallory",
+        "admin",
+    )
+    .await;
     let crb: ClusterRoleBinding = serde_json::from_value(json!({
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "ClusterRoleBinding",
@@ -1715,21 +1697,13 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
         message.contains("support-operator-rolebindings"),
         "{message}"
     );
-    let unlabelled = refused(
+    let unlabelled = refused_apply(
         "apply an unlabelled RoleBinding finance-support/chart-test-control -> a ticket role",
-        sa_bindings
-            .patch(
-                "chart-test-control",
-                &apply,
-                &Patch::Apply(rolebinding_to(
-                    "chart-test-control",
-                    "finance-support",
-                    "ClusterRole",
-                    TICKET_ROLES[0],
-                )),
-            )
-            .await,
-    );
+        &sa_bindings,
+        "chart-test-control",
+        TICKET_ROLES[0],
+    )
+    .await;
     assert!(
         unlabelled.contains("labelled for the workspace"),
         "{unlabelled}"
@@ -1774,20 +1748,30 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
 
     // ---- helm upgrade: a changed value; tickets and CRDs stay.
     let tickets: Api<Ticket> = Api::all(admin.clone());
-    let count = tickets
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .items
-        .len();
+    let ticket_count = async || {
+        tickets
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .len()
+    };
+    let count = ticket_count().await;
     assert_eq!(count, manifests.tickets.len());
-    let out = cp.helm_ok(&[
-        "upgrade",
-        RELEASE,
-        chart,
-        "--namespace",
-        NS,
-        "--reuse-values",
+    // `helm upgrade --reuse-values` with `sets`.
+    let upgrade = |sets: &[&str]| {
+        let mut args = vec![
+            "upgrade",
+            RELEASE,
+            chart,
+            "--namespace",
+            NS,
+            "--reuse-values",
+        ];
+        args.extend_from_slice(sets);
+        cp.helm_ok(&args)
+    };
+    let out = upgrade(&[
         "--set",
         "replicaCount=3",
         "--set",
@@ -1822,40 +1806,14 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
         "statuses survive the upgrade"
     );
     // Handing the CRDs over to someone else (crds.install=false) keeps them too.
-    let out = cp.helm_ok(&[
-        "upgrade",
-        RELEASE,
-        chart,
-        "--namespace",
-        NS,
-        "--reuse-values",
-        "--set",
-        "crds.install=false",
-    ]);
+    let out = upgrade(&["--set", "crds.install=false"]);
     assert!(out.contains("REVISION: 3"), "{out}");
     assert_eq!(
         ours(crds.list(&ListParams::default()).await.unwrap().items),
         5
     );
-    assert_eq!(
-        tickets
-            .list(&ListParams::default())
-            .await
-            .unwrap()
-            .items
-            .len(),
-        count
-    );
-    let out = cp.helm_ok(&[
-        "upgrade",
-        RELEASE,
-        chart,
-        "--namespace",
-        NS,
-        "--reuse-values",
-        "--set",
-        "crds.install=true",
-    ]);
+    assert_eq!(ticket_count().await, count);
+    let out = upgrade(&["--set", "crds.install=true"]);
     assert!(out.contains("REVISION: 4"), "{out}");
 
     // ---- helm uninstall: the operator's objects go; CRDs and tickets stay.
@@ -1889,15 +1847,7 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
     // ---- And installed again over the kept CRDs (Helm adopts them).
     let out = cp.helm_ok(&["install", RELEASE, chart, "--namespace", NS]);
     assert!(out.contains("STATUS: deployed"), "{out}");
-    assert_eq!(
-        tickets
-            .list(&ListParams::default())
-            .await
-            .unwrap()
-            .items
-            .len(),
-        count
-    );
+    assert_eq!(ticket_count().await, count);
     eprintln!(
         "chart test in the cluster: {:.1}s",
         started.elapsed().as_secs_f64()
