@@ -20,7 +20,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
 use k8s_openapi::api::coordination::v1::Lease;
@@ -31,7 +30,10 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use kube::Api;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
-use support::{ControlPlane, client_from, eventually, repo_root, text};
+use support::{
+    ControlPlane, apply_examples, client_from, eventually, lease_holder, repo_root,
+    slice_as_evaluated, statuses_as_evaluated, text,
+};
 use support_operator::api::Ticket;
 
 use operator::Operator;
@@ -1275,12 +1277,7 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
     );
     let leases: Api<Lease> = Api::namespaced(admin.clone(), NS);
     let holder = eventually(Duration::from_secs(30), "the leader Lease", async || {
-        leases
-            .get_opt("support-operator")
-            .await
-            .ok()??
-            .spec?
-            .holder_identity
+        lease_holder(&leases, "support-operator").await
     })
     .await;
     eprintln!("leader lease held by {holder}");
@@ -1314,29 +1311,8 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
     std::fs::remove_dir_all(&package_dir).ok();
 
     // ---- The examples, applied by the admin.
+    apply_examples(cp).await;
     let examples = repo_root().join("examples");
-    for file in [
-        "policies.yaml",
-        "tiers.yaml",
-        "workspaces.yaml",
-        "publishers.yaml",
-    ] {
-        cp.kubectl_ok(&["apply", "-f", examples.join(file).to_str().unwrap()]);
-    }
-    let namespaces: Api<Namespace> = Api::all(admin.clone());
-    for ns in ["finance-support", "marketing-support", "support-default"] {
-        eventually(
-            Duration::from_secs(30),
-            &format!("namespace {ns}"),
-            async || namespaces.get_opt(ns).await.ok().flatten().map(|_| ()),
-        )
-        .await;
-    }
-    cp.kubectl_ok(&[
-        "apply",
-        "-f",
-        examples.join("tickets.yaml").to_str().unwrap(),
-    ]);
 
     // GitOps readiness, as a pipeline would wait for it.
     for kind in ["slapolicy", "supporttier", "workspace", "publisher"] {
@@ -1366,39 +1342,7 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
     // Every ticket's status is exactly what `evaluate` prints.
     let manifests =
         support_operator::manifests::Manifests::load(std::slice::from_ref(&examples)).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let expected = loop {
-        let now = Timestamp::now();
-        let expected = support_operator::evaluate::evaluate_manifests(&manifests, now, NS);
-        let mut diffs = Vec::new();
-        for report in &expected.report.tickets {
-            let api: Api<Ticket> = Api::namespaced(admin.clone(), &report.namespace);
-            let got = api
-                .get_opt(&report.name)
-                .await
-                .ok()
-                .flatten()
-                .and_then(|t| serde_json::to_value(t.status?).ok())
-                .map(support::strip_times);
-            let want = support::strip_times(serde_json::to_value(&report.status).unwrap());
-            if got.as_ref() != Some(&want) {
-                diffs.push(format!(
-                    "{}/{}: cluster {got:?}\n  evaluate {want}",
-                    report.namespace, report.name
-                ));
-            }
-        }
-        if diffs.is_empty() {
-            break expected;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "statuses differ from evaluate:\n{}\noperator log:\n{}",
-            diffs.join("\n"),
-            op.log_tail(40)
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    };
+    let expected = statuses_as_evaluated(&admin, &manifests, NS, || op.log_tail(40)).await;
     assert_eq!(expected.report.tickets.len(), manifests.tickets.len());
 
     // `kubectl wait --for=condition=Accepted` on tickets, and =False for the rejected.
@@ -1465,20 +1409,7 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
     .await;
     let routes: Value = serde_json::from_str(&routes).unwrap();
     assert_eq!(routes["schemaVersion"], 2);
-    let want_slice = expected
-        .report
-        .config_maps
-        .iter()
-        .find(|c| c.metadata.namespace.as_deref() == Some("finance-support"))
-        .and_then(|c| c.data.clone())
-        .unwrap();
-    let slices: Api<ConfigMap> = Api::namespaced(admin.clone(), "finance-support");
-    eventually(
-        Duration::from_secs(30),
-        "finance-support/support-policy",
-        async || (slices.get_opt("support-policy").await.ok()??.data? == want_slice).then_some(()),
-    )
-    .await;
+    slice_as_evaluated(&admin, &expected, "finance-support").await;
     let events: Api<Event> = Api::namespaced(admin.clone(), "finance-support");
     eventually(Duration::from_secs(30), "a Rejected event", async || {
         events

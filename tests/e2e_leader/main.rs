@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use k8s_openapi::api::coordination::v1::Lease;
 use kube::Api;
-use support::{ControlPlane, repo_root};
+use support::{ControlPlane, lease_holder, repo_root};
 use support_operator::api::Ticket;
 
 use operator::Operator;
@@ -19,12 +19,7 @@ use operator::Operator;
 const NS: &str = "support-operator";
 
 async fn holder(leases: &Api<Lease>) -> Option<String> {
-    leases
-        .get_opt("support-operator")
-        .await
-        .ok()??
-        .spec?
-        .holder_identity
+    lease_holder(leases, "support-operator").await
 }
 
 fn writes(op: &Operator) -> u64 {

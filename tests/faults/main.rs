@@ -24,7 +24,7 @@ use futures::StreamExt;
 use jiff::Timestamp;
 use kube::ResourceExt;
 use serde_json::json;
-use support::ControlPlane;
+use support::{ControlPlane, lease_holder};
 use support_operator::api::Phase;
 
 use harness::*;
@@ -714,8 +714,7 @@ async fn leader_killed_during_a_policy_change_the_standby_finishes_it() {
     let a = start("faults-replica-a");
     let b = start("faults-replica-b");
     let leases: kube::Api<Lease> = kube::Api::namespaced(client.clone(), OPERATOR_NS);
-    let holder =
-        async || -> Option<String> { leases.get_opt(&lease).await.ok()??.spec?.holder_identity };
+    let holder = async || lease_holder(&leases, &lease).await;
     let leader = eventually(Duration::from_secs(30), "a leader", holder).await;
     let (leader_op, standby_op, standby) = if leader == "faults-replica-a" {
         (&a, &b, "faults-replica-b")
