@@ -31,7 +31,7 @@ use kube::Api;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 use support::{
-    ControlPlane, apply_examples, client_from, eventually, lease_holder, repo_root,
+    ControlPlane, apply_examples, client_from, eventually, forbidden, lease_holder, repo_root,
     slice_as_evaluated, statuses_as_evaluated, text,
 };
 use support_operator::api::Ticket;
@@ -1141,34 +1141,13 @@ async fn service_account_kubeconfig(cp: &ControlPlane) -> (PathBuf, String) {
     (path, user)
 }
 
-/// A request that must be refused: 403, printed with the API server's words.
-fn refused<T: std::fmt::Debug>(what: &str, result: Result<T, kube::Error>) -> String {
-    match result {
-        Err(kube::Error::Api(status)) if status.code == 403 => {
-            // An escalation refusal lists every rule not held: the first few say enough.
-            let lines: Vec<&str> = status.message.lines().collect();
-            let shown = lines[..lines.len().min(4)].join("\n             ");
-            let more = match lines.len().saturating_sub(4) {
-                0 => String::new(),
-                n => format!("\n             ... and {n} more rules not held"),
-            };
-            eprintln!(
-                "  refused  {what}\n           HTTP 403 {}: {shown}{more}",
-                status.reason
-            );
-            status.message.clone()
-        }
-        other => panic!("{what}: expected 403 Forbidden, got {other:?}"),
-    }
-}
-
 /// Server-side apply, as the operator writes (field manager
 /// `support-operator`, forced), of the RoleBinding finance-support/`name` to
-/// the ClusterRole `role` through `bindings`: must be refused ([`refused`]).
+/// the ClusterRole `role` through `bindings`: must be refused ([`forbidden`]).
 async fn refused_apply(what: &str, bindings: &Api<RoleBinding>, name: &str, role: &str) -> String {
     let apply = PatchParams::apply("support-operator").force();
     let binding = rolebinding_to(name, "finance-support", "ClusterRole", role);
-    refused(
+    forbidden(
         what,
         bindings.patch(name, &apply, &Patch::Apply(binding)).await,
     )
@@ -1463,19 +1442,19 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
 
     // ---- What the ServiceAccount must not be able to do.
     eprintln!("\n==== requests made with the chart's ServiceAccount token ({user})");
-    refused(
+    forbidden(
         "list Secrets in the release namespace",
         Api::<Secret>::namespaced(sa.clone(), NS)
             .list(&ListParams::default())
             .await,
     );
-    refused(
+    forbidden(
         "list Secrets in all namespaces",
         Api::<Secret>::all(sa.clone())
             .list(&ListParams::default())
             .await,
     );
-    refused(
+    forbidden(
         "get Secret kube-system/any",
         Api::<Secret>::namespaced(sa.clone(), "kube-system")
             .get("any")
@@ -1485,7 +1464,7 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
     // It may create and apply RoleBindings, so these are refused by RBAC's
     // escalation check: it holds `bind` on the ticket roles only.
     let escalation = "is attempting to grant RBAC permissions not currently held";
-    let message = refused(
+    let message = forbidden(
         "create RoleBinding finance-support/mallory -> ClusterRole cluster-admin (POST)",
         sa_bindings
             .create(
@@ -1527,13 +1506,13 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
         "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "mallory@contoso.com"}],
     }))
     .unwrap();
-    refused(
+    forbidden(
         "apply ClusterRoleBinding mallory -> cluster-admin",
         Api::<ClusterRoleBinding>::all(sa.clone())
             .patch("mallory", &apply, &Patch::Apply(crb))
             .await,
     );
-    refused(
+    forbidden(
         "apply ClusterRole mallory (new rules)",
         Api::<ClusterRole>::all(sa.clone())
             .patch(
@@ -1546,7 +1525,7 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
             )
             .await,
     );
-    refused(
+    forbidden(
         "patch ConfigMap finance-support/kube-root-ca.crt (not support-policy)",
         Api::<ConfigMap>::namespaced(sa.clone(), "finance-support")
             .patch(
@@ -1561,13 +1540,13 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
     // server-side apply that would create another name is refused, and so
     // is a POST, whose authorization carries no name at all.
     let cm = |name: &str| json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"x": "y"}});
-    refused(
+    forbidden(
         "apply ConfigMap finance-support/mallory (a new name, not support-policy)",
         Api::<ConfigMap>::namespaced(sa.clone(), "finance-support")
             .patch("mallory", &apply, &Patch::Apply(cm("mallory")))
             .await,
     );
-    refused(
+    forbidden(
         "create ConfigMap finance-support/mallory (POST)",
         Api::<ConfigMap>::namespaced(sa.clone(), "finance-support")
             .create(
@@ -1576,13 +1555,13 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
             )
             .await,
     );
-    refused(
+    forbidden(
         "delete Namespace finance-support",
         Api::<Namespace>::all(sa.clone())
             .delete("finance-support", &DeleteParams::default())
             .await,
     );
-    refused(
+    forbidden(
         "patch Ticket spec finance-support/payments-down-no-commitment",
         Api::<Ticket>::namespaced(sa.clone(), "finance-support")
             .patch(
@@ -1592,7 +1571,7 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
             )
             .await,
     );
-    refused(
+    forbidden(
         "get Lease support-operator/someone-else",
         Api::<Lease>::namespaced(sa.clone(), NS)
             .get("someone-else")

@@ -457,6 +457,28 @@ pub async fn slice_as_evaluated(
     .await;
 }
 
+/// A request that must be refused by authorization: a 403, whose message it
+/// gives, printed with the API server's words (an escalation refusal lists
+/// every rule not held: the first few say enough).
+pub fn forbidden<T: std::fmt::Debug>(what: &str, result: Result<T, kube::Error>) -> String {
+    match result {
+        Err(kube::Error::Api(status)) if status.code == 403 => {
+            let lines: Vec<&str> = status.message.lines().collect();
+            let shown = lines[..lines.len().min(4)].join("\n              ");
+            let more = match lines.len().saturating_sub(4) {
+                0 => String::new(),
+                n => format!("\n              ... and {n} more rules not held"),
+            };
+            eprintln!(
+                "  refused   {what}\n            HTTP 403 {}: {shown}{more}",
+                status.reason
+            );
+            status.message.clone()
+        }
+        other => panic!("{what}: expected 403 Forbidden, got {other:?}"),
+    }
+}
+
 /// The identity holding the Lease `name` of `leases`, if any.
 pub async fn lease_holder(
     leases: &kube::Api<k8s_openapi::api::coordination::v1::Lease>,
