@@ -525,23 +525,21 @@ fn assert_redirected(e: &Evaluation, reason: &str, redirect: Value) {
         redirect,
         "redirect"
     );
-    let v = serde_json::to_value(&e.status).unwrap();
-    for key in [
-        "severity",
-        "coverage",
-        "calendar",
-        "responseDueAt",
-        "atRiskAt",
-        "resolutionDueAt",
-        "escalation",
-        "downgrade",
-        "nextStep",
-    ] {
-        assert!(
-            v.get(key).is_none(),
-            "{key} written for a redirected ticket: {v}"
-        );
-    }
+    assert_not_written(
+        &e.status,
+        &[
+            "severity",
+            "coverage",
+            "calendar",
+            "responseDueAt",
+            "atRiskAt",
+            "resolutionDueAt",
+            "escalation",
+            "downgrade",
+            "nextStep",
+        ],
+        "a redirected ticket",
+    );
     assert_eq!(e.next_change, None);
     assert_eq!(
         e.status.conditions.len(),
@@ -552,6 +550,14 @@ fn assert_redirected(e: &Evaluation, reason: &str, redirect: Value) {
 }
 
 /// "YYYY-MM-DDTHH:MM:SSZ" exactly.
+/// None of `keys` is written in `status` (`what` names the ticket, for the message).
+fn assert_not_written(status: &TicketStatus, keys: &[&str], what: &str) {
+    let v = serde_json::to_value(status).unwrap();
+    for key in keys {
+        assert!(v.get(key).is_none(), "{key} written for {what}: {v}");
+    }
+}
+
 fn whole_second_utc(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 20
@@ -2576,17 +2582,18 @@ fn rule9_best_effort() {
     assert_eq!(esc(&e), level(1, SupportType::Maker, "app-makers"));
     assert!(!cond_status(&e, "Breached"));
     assert_eq!(next(&e), None);
-    let v = serde_json::to_value(s).unwrap();
-    for key in [
-        "severity",
-        "coverage",
-        "calendar",
-        "responseDueAt",
-        "atRiskAt",
-        "downgrade",
-    ] {
-        assert!(v.get(key).is_none(), "{key} in {v}");
-    }
+    assert_not_written(
+        s,
+        &[
+            "severity",
+            "coverage",
+            "calendar",
+            "responseDueAt",
+            "atRiskAt",
+            "downgrade",
+        ],
+        "a best-effort ticket",
+    );
     // A year later: still BestEffort, never Breached.
     let e = ev("support-default", f(), "2027-11-24T10:00:00Z");
     assert_eq!(phase(&e), Phase::BestEffort);

@@ -2,7 +2,7 @@
 //! exit codes and messages.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
@@ -12,16 +12,56 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_support-operator"))
 }
 
+/// The files of examples/, in the order a user applies them.
+const EXAMPLE_FILES: [&str; 5] = [
+    "policies.yaml",
+    "tiers.yaml",
+    "workspaces.yaml",
+    "publishers.yaml",
+    "tickets.yaml",
+];
+
 fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
 }
 
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("the binary runs")
+/// The binary run with `args`, and `stdin` as its standard input if given
+/// (else none): its exit code, standard output and standard error.
+fn gate(stdin: Option<&str>, args: &[&str]) -> (Option<i32>, String, String) {
+    use std::io::Write;
+    let mut child = bin()
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    if let Some(text) = stdin {
+        // Written whole, then closed: the end of the stream.
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).expect("standard output is UTF-8"),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+/// [`gate`], which must exit with `code`: its standard output and error.
+fn gate_exits(code: i32, stdin: Option<&str>, args: &[&str]) -> (String, String) {
+    let (got, stdout, stderr) = gate(stdin, args);
+    assert_eq!(got, Some(code), "{args:?}: {stderr}");
+    (stdout, stderr)
 }
 
 /// A scratch folder with the given files, removed on drop.
@@ -59,14 +99,23 @@ fn evaluate_json(paths: &[&str]) -> Value {
     for p in paths {
         args.extend(["-f", p]);
     }
-    let out = run(&args);
-    assert!(
-        out.status.success(),
-        "exit {:?}: {}",
-        out.status,
-        stderr(&out)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let (stdout, _) = gate_exits(0, None, &args);
+    serde_json::from_str(&stdout).unwrap()
+}
+
+/// `evaluate` of examples/ at `now` in `output`, which must succeed.
+fn examples_output(now: &str, output: &str) -> String {
+    let examples = examples();
+    let args = [
+        "evaluate",
+        "-f",
+        examples.to_str().unwrap(),
+        "--now",
+        now,
+        "-o",
+        output,
+    ];
+    gate_exits(0, None, &args).0
 }
 
 fn ticket<'a>(doc: &'a Value, name: &str) -> &'a Value {
@@ -135,34 +184,14 @@ fn examples_evaluate_cleanly_with_the_documented_shape() {
 
 #[test]
 fn yaml_output_carries_the_same_document() {
-    let out = run(&[
-        "evaluate",
-        "-f",
-        examples().to_str().unwrap(),
-        "--now",
-        NOW,
-        "-o",
-        "yaml",
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let from_yaml: Value = serde_saphyr::from_slice(&out.stdout).unwrap();
+    let from_yaml: Value = serde_saphyr::from_str(&examples_output(NOW, "yaml")).unwrap();
     let from_json = evaluate_json(&[examples().to_str().unwrap()]);
     assert_eq!(from_yaml["tickets"], from_json["tickets"]);
 }
 
 #[test]
 fn table_shows_local_and_utc_due_times() {
-    let out = run(&[
-        "evaluate",
-        "-f",
-        examples().to_str().unwrap(),
-        "--now",
-        NOW,
-        "-o",
-        "table",
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = examples_output(NOW, "table");
     let line = text
         .lines()
         .find(|l| l.contains("tokyo-batch-friday-evening"))
@@ -181,9 +210,11 @@ fn table_shows_local_and_utc_due_times() {
 #[test]
 fn redirect_resolution_and_next_step_in_table_json_and_yaml() {
     let now = "2026-11-25T16:00:00Z";
-    let out = run(&["evaluate", "-f", examples().to_str().unwrap(), "--now", now]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let text = String::from_utf8(out.stdout).unwrap();
+    let (text, _) = gate_exits(
+        0,
+        None,
+        &["evaluate", "-f", examples().to_str().unwrap(), "--now", now],
+    );
     let header = text.lines().next().unwrap();
     assert!(
         header.contains("RESOLUTION DUE (UTC)") && header.contains("NEXT"),
@@ -220,20 +251,11 @@ fn redirect_resolution_and_next_step_in_table_json_and_yaml() {
     assert!(l.contains("2026-11-30T10:00:00Z"), "{l}");
 
     for output in ["json", "yaml"] {
-        let out = run(&[
-            "evaluate",
-            "-f",
-            examples().to_str().unwrap(),
-            "--now",
-            now,
-            "-o",
-            output,
-        ]);
-        assert!(out.status.success(), "{}", stderr(&out));
+        let stdout = examples_output(now, output);
         let doc: Value = if output == "json" {
-            serde_json::from_slice(&out.stdout).unwrap()
+            serde_json::from_str(&stdout).unwrap()
         } else {
-            serde_saphyr::from_slice(&out.stdout).unwrap()
+            serde_saphyr::from_str(&stdout).unwrap()
         };
         let s = &ticket(&doc, "crm-plugin-crash")["status"];
         assert_eq!(s["phase"], "Redirected", "{output}");
@@ -267,14 +289,12 @@ fn a_missing_publisher_is_a_finding() {
     for f in &files {
         args.extend(["-f", f.as_str()]);
     }
-    let out = run(&args);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let err = stderr(&out);
+    let (stdout, err) = gate_exits(1, None, &args);
     assert!(
         err.contains("Ticket marketing-support/crm-plugin-crash: field spec.product.publisher: no Publisher named \"contoso\""),
         "{err}"
     );
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc: Value = serde_json::from_str(&stdout).unwrap();
     let s = &ticket(&doc, "crm-plugin-crash")["status"];
     assert_eq!(s["phase"], "Rejected");
 }
@@ -304,14 +324,12 @@ fn output_is_deterministic_whatever_the_file_order() {
 
 fn assert_fails(files: &[(&str, &str)], code: i32, needles: &[&str]) {
     let scratch = Scratch::new(needles[0].split_whitespace().next().unwrap_or("x"), files);
-    let mut args = vec!["evaluate".to_string(), "--now".into(), NOW.into()];
-    for (f, _) in files {
-        args.push("-f".into());
-        args.push(scratch.path(f));
+    let paths: Vec<String> = files.iter().map(|(f, _)| scratch.path(f)).collect();
+    let mut args = vec!["evaluate", "--now", NOW];
+    for p in &paths {
+        args.extend(["-f", p]);
     }
-    let out = bin().args(&args).output().unwrap();
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(code), "stderr: {err}");
+    let (_, err) = gate_exits(code, None, &args);
     assert!(!err.contains("panicked"), "{err}");
     for needle in needles {
         assert!(err.contains(needle), "stderr lacks {needle:?}: {err}");
@@ -388,26 +406,28 @@ metadata: {name: gold}
 spec: {supportModel: Formal, slaPolicy: platinum}
 ";
     let scratch = Scratch::new("refs", &[("tier.yaml", tier), ("policy.yaml", POLICY)]);
-    let out = run(&[
-        "evaluate",
-        "--now",
-        NOW,
-        "-o",
-        "json",
-        "-f",
-        &scratch.path("tier.yaml"),
-        "-f",
-        &scratch.path("policy.yaml"),
-    ]);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let (stdout, err) = gate_exits(
+        1,
+        None,
+        &[
+            "evaluate",
+            "--now",
+            NOW,
+            "-o",
+            "json",
+            "-f",
+            &scratch.path("tier.yaml"),
+            "-f",
+            &scratch.path("policy.yaml"),
+        ],
+    );
     assert!(
         err.contains(
             "tier.yaml:4: SupportTier gold: field spec.slaPolicy: no SlaPolicy named \"platinum\""
         ),
         "{err}"
     );
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc: Value = serde_json::from_str(&stdout).unwrap();
     let finding = &doc["findings"][0];
     assert_eq!(finding["file"], scratch.path("tier.yaml"));
     assert_eq!(finding["line"], 4);
@@ -416,7 +436,7 @@ spec: {supportModel: Formal, slaPolicy: platinum}
     assert_eq!(finding["field"], "spec.slaPolicy");
     assert_eq!(finding["severity"], "error");
     assert_eq!(finding["check"], "reference");
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc: Value = serde_json::from_str(&stdout).unwrap();
     assert!(doc["tickets"].as_array().unwrap().is_empty());
 }
 
@@ -436,37 +456,35 @@ fn an_unknown_time_zone_is_reported_not_panicked() {
 
 #[test]
 fn missing_paths_and_bad_flags_fail_cleanly() {
-    let out = run(&["evaluate", "-f", "/nonexistent/nowhere.yaml"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("/nonexistent/nowhere.yaml"));
-    assert!(out.stdout.is_empty());
-    let out = run(&[
-        "evaluate",
-        "-f",
-        examples().to_str().unwrap(),
-        "--now",
-        "yesterday",
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("RFC 3339"));
+    let (stdout, err) = gate_exits(2, None, &["evaluate", "-f", "/nonexistent/nowhere.yaml"]);
+    assert!(err.contains("/nonexistent/nowhere.yaml"));
+    assert!(stdout.is_empty());
+    let (_, err) = gate_exits(
+        2,
+        None,
+        &[
+            "evaluate",
+            "-f",
+            examples().to_str().unwrap(),
+            "--now",
+            "yesterday",
+        ],
+    );
+    assert!(err.contains("RFC 3339"));
     // clap's own usage errors: 2 as well, never the findings code.
     for args in [
         &["evaluate"][..],
         &["evaluate", "-f", "x", "--bogus"],
         &["evaluate", "-f", "x", "-o", "csv"],
     ] {
-        let out = run(args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        gate_exits(2, None, args);
     }
-    let out = run(&["evaluate", "--help"]);
-    assert_eq!(out.status.code(), Some(0));
+    gate_exits(0, None, &["evaluate", "--help"]);
 }
 
 #[test]
 fn crds_command_prints_the_checked_in_crds() {
-    let out = run(&["crds"]);
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
+    let (text, _) = gate_exits(0, None, &["crds"]);
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("crds");
     for name in [
         "slapolicies",
@@ -481,37 +499,12 @@ fn crds_command_prints_the_checked_in_crds() {
     }
 }
 
-/// Runs evaluate with `stdin` as standard input.
-fn run_with_stdin(args: &[&str], stdin: &str) -> Output {
-    use std::io::Write;
-    let mut child = bin()
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
 /// The examples as one stream, as `kustomize build` or `helm template`
 /// would print them, with a Namespace among them.
 fn examples_stream() -> String {
     let mut text =
         String::from("apiVersion: v1\nkind: Namespace\nmetadata: {name: finance-support}\n");
-    for f in [
-        "policies.yaml",
-        "tiers.yaml",
-        "workspaces.yaml",
-        "publishers.yaml",
-        "tickets.yaml",
-    ] {
+    for f in EXAMPLE_FILES {
         text.push_str("---\n");
         text.push_str(&std::fs::read_to_string(examples().join(f)).unwrap());
     }
@@ -520,21 +513,20 @@ fn examples_stream() -> String {
 
 #[test]
 fn standard_input_reads_a_built_stream_and_skips_other_kinds() {
-    let out = run_with_stdin(
+    let stream = examples_stream();
+    let (stdout, err) = gate_exits(
+        0,
+        Some(&stream),
         &["evaluate", "-f", "-", "--now", NOW, "-o", "json"],
-        &examples_stream(),
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(doc["tickets"].as_array().unwrap().len(), 21);
     assert_eq!(doc["skipped"]["v1/Namespace"], 1);
-    assert!(
-        stderr(&out).contains("1 objects of other kinds skipped"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(err.contains("1 objects of other kinds skipped"), "{err}");
     // --strict-kinds refuses it, naming it and where it is.
-    let out = run_with_stdin(
+    let (_, err) = gate_exits(
+        1,
+        Some(&stream),
         &[
             "evaluate",
             "-f",
@@ -545,33 +537,24 @@ fn standard_input_reads_a_built_stream_and_skips_other_kinds() {
             "json",
             "--strict-kinds",
         ],
-        &examples_stream(),
     );
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("error: -:1: Namespace finance-support: is of kind Namespace (v1), not one this tool reads (--strict-kinds)"),
-        "{}",
-        stderr(&out)
+        err.contains("error: -:1: Namespace finance-support: is of kind Namespace (v1), not one this tool reads (--strict-kinds)"),
+        "{err}"
     );
 }
 
 #[test]
 fn a_kustomize_folder_is_read_with_its_kustomization_skipped() {
-    let mut files: Vec<(String, String)> = [
-        "policies.yaml",
-        "tiers.yaml",
-        "workspaces.yaml",
-        "publishers.yaml",
-        "tickets.yaml",
-    ]
-    .iter()
-    .map(|f| {
-        (
-            f.to_string(),
-            std::fs::read_to_string(examples().join(f)).unwrap(),
-        )
-    })
-    .collect();
+    let mut files: Vec<(String, String)> = EXAMPLE_FILES
+        .iter()
+        .map(|f| {
+            (
+                f.to_string(),
+                std::fs::read_to_string(examples().join(f)).unwrap(),
+            )
+        })
+        .collect();
     // Without apiVersion or kind, as kustomization files usually are.
     files.push((
         "kustomization.yaml".into(),
@@ -587,9 +570,7 @@ fn a_kustomize_folder_is_read_with_its_kustomization_skipped() {
         .collect();
     let scratch = Scratch::new("kustomize", &borrowed);
     let dir = scratch.0.display().to_string();
-    let out = run(&["evaluate", "-f", &dir, "--now", NOW]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let text = String::from_utf8(out.stdout).unwrap();
+    let (text, _) = gate_exits(0, None, &["evaluate", "-f", &dir, "--now", NOW]);
     assert!(text.contains("21 tickets at"), "{text}");
     assert!(
         text.contains("skipped 2 objects of other kinds: kustomize.config.k8s.io/v1beta1/Kustomization ×1, v1/Namespace ×1"),
@@ -605,12 +586,11 @@ fn every_finding_is_reported_with_did_you_mean() {
         .replace("tier: critical", "tier: critcal")
         .replace("region: north-america", "region: north-amerika")
         .replace("slaPolicy: unified", "slaPolicy: unifed");
-    let out = run_with_stdin(
+    let (stdout, err) = gate_exits(
+        1,
+        Some(&stream),
         &["evaluate", "-f", "-", "--now", NOW, "-o", "json"],
-        &stream,
     );
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
         err.contains("no SlaPolicy named \"unifed\" (did you mean \"unified\"?)"),
         "{err}"
@@ -619,7 +599,7 @@ fn every_finding_is_reported_with_did_you_mean() {
         err.contains("no SupportTier named \"critcal\" (did you mean \"critical\"?)"),
         "{err}"
     );
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc: Value = serde_json::from_str(&stdout).unwrap();
     let findings = doc["findings"].as_array().unwrap();
     let errors = findings.iter().filter(|f| f["severity"] == "error").count();
     assert!(errors >= 2, "{findings:#?}");
@@ -628,17 +608,18 @@ fn every_finding_is_reported_with_did_you_mean() {
     }
     // A region that names no calendar is a warning, with the suggestion.
     let stream = examples_stream().replace("region: north-america", "region: north-amerika");
-    let out = run_with_stdin(
+    let (_, err) = gate_exits(
+        0,
+        Some(&stream),
         &["evaluate", "-f", "-", "--now", "2026-12-01T00:00:00Z"],
-        &stream,
     );
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(
         err.contains("warning: -:") && err.contains("field spec.region: region \"north-amerika\" names no calendar of SlaPolicy \"unified\": the default calendar (UTC) is used (did you mean \"north-america\"?)"),
         "{err}"
     );
-    let out = run_with_stdin(
+    gate_exits(
+        1,
+        Some(&stream),
         &[
             "evaluate",
             "-f",
@@ -647,9 +628,7 @@ fn every_finding_is_reported_with_did_you_mean() {
             "2026-12-01T00:00:00Z",
             "--warnings-as-errors",
         ],
-        &stream,
     );
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
 }
 
 /// A misspelled field: refused as `kubectl apply --validate=strict` refuses
@@ -657,17 +636,16 @@ fn every_finding_is_reported_with_did_you_mean() {
 #[test]
 fn an_unknown_field_is_refused_with_its_line_in_text_and_sarif() {
     let stream = examples_stream().replacen("customerAvailability:", "customerAvailabilty:", 1);
-    let out = run_with_stdin(
+    let (stdout, err) = gate_exits(
+        1,
+        Some(&stream),
         &["evaluate", "-f", "-", "--now", NOW, "-o", "sarif"],
-        &stream,
     );
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
         err.contains("field spec.customerAvailabilty: unknown field \"spec.customerAvailabilty\" (did you mean \"customerAvailability\"?)"),
         "{err}"
     );
-    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sarif: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     let unknown = results
@@ -699,28 +677,22 @@ fn an_unknown_field_is_refused_with_its_line_in_text_and_sarif() {
 /// time of its B tickets by 2 business hours, and nothing else changes.
 #[test]
 fn impact_of_a_policy_change_per_ticket_and_in_sum() {
-    let files: Vec<(String, String)> = [
-        "policies.yaml",
-        "tiers.yaml",
-        "workspaces.yaml",
-        "publishers.yaml",
-        "tickets.yaml",
-    ]
-    .iter()
-    .map(|f| {
-        let mut text = std::fs::read_to_string(examples().join(f)).unwrap();
-        if *f == "policies.yaml" {
-            let at = text.find("name: unified").unwrap();
-            let b = at + text[at..].find("- name: B").unwrap();
-            let target = b + text[b..].find("initialResponse: 2h").unwrap();
-            text.replace_range(
-                target..target + "initialResponse: 2h".len(),
-                "initialResponse: 4h",
-            );
-        }
-        (f.to_string(), text)
-    })
-    .collect();
+    let files: Vec<(String, String)> = EXAMPLE_FILES
+        .iter()
+        .map(|f| {
+            let mut text = std::fs::read_to_string(examples().join(f)).unwrap();
+            if *f == "policies.yaml" {
+                let at = text.find("name: unified").unwrap();
+                let b = at + text[at..].find("- name: B").unwrap();
+                let target = b + text[b..].find("initialResponse: 2h").unwrap();
+                text.replace_range(
+                    target..target + "initialResponse: 2h".len(),
+                    "initialResponse: 4h",
+                );
+            }
+            (f.to_string(), text)
+        })
+        .collect();
     let borrowed: Vec<(&str, &str)> = files
         .iter()
         .map(|(a, b)| (a.as_str(), b.as_str()))
@@ -729,19 +701,22 @@ fn impact_of_a_policy_change_per_ticket_and_in_sum() {
     let new = scratch.0.display().to_string();
     let old = examples().display().to_string();
     let now = "2026-11-23T12:00:00Z";
-    let out = run(&[
-        "evaluate",
-        "--baseline",
-        &old,
-        "-f",
-        &new,
-        "--now",
-        now,
-        "-o",
-        "json",
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (stdout, _) = gate_exits(
+        0,
+        None,
+        &[
+            "evaluate",
+            "--baseline",
+            &old,
+            "-f",
+            &new,
+            "--now",
+            now,
+            "-o",
+            "json",
+        ],
+    );
+    let doc: Value = serde_json::from_str(&stdout).unwrap();
     let tickets = doc["tickets"].as_array().unwrap();
     let down = tickets
         .iter()
@@ -771,15 +746,19 @@ fn impact_of_a_policy_change_per_ticket_and_in_sum() {
         )
     );
     // The same in the table, with its summary line; no change, no line.
-    let out = run(&["evaluate", "--baseline", &old, "-f", &new, "--now", now]);
-    let text = String::from_utf8(out.stdout).unwrap();
+    let (_, text, _) = gate(
+        None,
+        &["evaluate", "--baseline", &old, "-f", &new, "--now", now],
+    );
     assert!(
         text.contains("2026-11-23T11:00:00Z → 2026-11-23T13:00:00Z (+2h)"),
         "{text}"
     );
     assert!(text.contains("tickets change due time"), "{text}");
-    let out = run(&["evaluate", "--baseline", &old, "-f", &old, "--now", now]);
-    let text = String::from_utf8(out.stdout).unwrap();
+    let (_, text, _) = gate(
+        None,
+        &["evaluate", "--baseline", &old, "-f", &old, "--now", now],
+    );
     assert!(
         text.contains(
             ": 0 tickets change due time (0 earlier, 0 later), 0 become Breached, 0 become Rejected"

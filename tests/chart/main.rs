@@ -20,7 +20,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
 use k8s_openapi::api::coordination::v1::Lease;
@@ -31,7 +30,10 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use kube::Api;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
-use support::{ControlPlane, client_from, eventually, repo_root, text};
+use support::{
+    ControlPlane, apply_examples, client_from, eventually, forbidden, lease_holder, repo_root,
+    slice_as_evaluated, statuses_as_evaluated, text,
+};
 use support_operator::api::Ticket;
 
 use operator::Operator;
@@ -51,14 +53,34 @@ const TICKET_ROLES: [&str; 3] = [
 /// so offline it assumes v1.20.0, which the chart's kubeVersion refuses.
 const KUBE_VERSION: &str = "1.35.0";
 
+/// `--set` flags that turn on the chart's optional objects: the
+/// ServiceMonitor, the PrometheusRule and the PodDisruptionBudget.
+const OPTIONAL_OBJECTS: [&str; 6] = [
+    "--set",
+    "metrics.serviceMonitor.enabled=true",
+    "--set",
+    "metrics.prometheusRule.enabled=true",
+    "--set",
+    "podDisruptionBudget.enabled=true",
+];
+
+/// `--set` flags for one replica without leader election.
+const SINGLE_REPLICA: [&str; 4] = [
+    "--set",
+    "replicaCount=1",
+    "--set",
+    "operator.leaderElection=false",
+];
+
 fn chart() -> PathBuf {
     repo_root().join("charts/support-operator")
 }
 
 // ------------------------------------------------------------------ helm
 
-/// `helm template` of the chart with `extra` arguments, as objects.
-fn render(cp: &ControlPlane, extra: &[&str]) -> Vec<Value> {
+/// `run` given the arguments of `helm template` of the chart (release,
+/// namespace, [`KUBE_VERSION`]) followed by `extra`.
+fn template<R>(extra: &[&str], run: impl FnOnce(&[&str]) -> R) -> R {
     let chart = chart();
     let mut args = vec![
         "template",
@@ -70,7 +92,12 @@ fn render(cp: &ControlPlane, extra: &[&str]) -> Vec<Value> {
         KUBE_VERSION,
     ];
     args.extend_from_slice(extra);
-    let yaml = cp.helm_ok(&args);
+    run(&args)
+}
+
+/// `helm template` of the chart with `extra` arguments, as objects.
+fn render(cp: &ControlPlane, extra: &[&str]) -> Vec<Value> {
+    let yaml = template(extra, |args| cp.helm_ok(args));
     let docs: Vec<Value> = serde_saphyr::from_multiple(&yaml)
         .unwrap_or_else(|e| panic!("helm template printed invalid YAML: {e}\n{yaml}"));
     docs.into_iter().filter(|d| !d.is_null()).collect()
@@ -78,24 +105,26 @@ fn render(cp: &ControlPlane, extra: &[&str]) -> Vec<Value> {
 
 /// `helm template` that must fail; its error.
 fn render_err(cp: &ControlPlane, extra: &[&str]) -> String {
-    let chart = chart();
-    let mut args = vec![
-        "template",
-        RELEASE,
-        chart.to_str().unwrap(),
-        "--namespace",
-        NS,
-        "--kube-version",
-        KUBE_VERSION,
-    ];
-    args.extend_from_slice(extra);
-    let out = cp.helm(&args);
+    let out = template(extra, |args| cp.helm(args));
     assert!(
         !out.status.success(),
         "helm template {extra:?} should have failed:\n{}",
         text(&out.stdout)
     );
     text(&out.stderr)
+}
+
+/// `helm template --set SET` fails on values.schema.json for each
+/// `(SET, why)`, naming `why`.
+fn refused_by_schema(cp: &ControlPlane, cases: &[(&str, &str)]) {
+    for (set, why) in cases {
+        let err = render_err(cp, &["--set", set]);
+        assert!(
+            err.contains("values don't meet the specifications of the schema"),
+            "{set}: {err}"
+        );
+        assert!(err.contains(why), "{set}: {err}");
+    }
 }
 
 fn of_kind<'a>(docs: &'a [Value], kind: &str) -> Vec<&'a Value> {
@@ -234,14 +263,7 @@ async fn helm_lint_is_clean() {
     let chart = chart.to_str().unwrap();
     for extra in [
         &[][..],
-        &[
-            "--set",
-            "metrics.serviceMonitor.enabled=true",
-            "--set",
-            "metrics.prometheusRule.enabled=true",
-            "--set",
-            "podDisruptionBudget.enabled=true",
-        ][..],
+        &OPTIONAL_OBJECTS[..],
         &[
             "--set",
             "crds.install=false",
@@ -433,15 +455,7 @@ async fn helm_template_renders_least_privilege_rbac() {
     assert!(of_kind(&no_roles, "ClusterRole").is_empty());
     assert!(of_kind(&no_roles, "Role").is_empty());
     // One replica without leader election: no Lease rules at all.
-    let single = render(
-        cp,
-        &[
-            "--set",
-            "replicaCount=1",
-            "--set",
-            "operator.leaderElection=false",
-        ],
-    );
+    let single = render(cp, &SINGLE_REPLICA);
     let role = named(&single, "Role", RELEASE);
     assert!(!grants(role).iter().any(|g| g.contains("leases")), "{role}");
 }
@@ -577,15 +591,13 @@ async fn helm_template_renders_a_hardened_two_replica_deployment() {
     let all = render(
         cp,
         &[
-            "--set",
-            "metrics.serviceMonitor.enabled=true",
-            "--set",
-            "metrics.prometheusRule.enabled=true",
-            "--set",
-            "podDisruptionBudget.enabled=true",
-            "--set",
-            "image.digest=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-        ],
+            &OPTIONAL_OBJECTS[..],
+            &[
+                "--set",
+                "image.digest=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            ],
+        ]
+        .concat(),
     );
     let monitor = named(&all, "ServiceMonitor", RELEASE);
     assert_eq!(monitor["spec"]["endpoints"][0]["port"], "http-metrics");
@@ -670,20 +682,16 @@ async fn helm_template_renders_a_hardened_two_replica_deployment() {
     );
 
     // values.schema.json refuses what would break the install.
-    for (set, why) in [
-        ("replicaCount=two", "replicaCount"),
-        ("replicaCont=2", "replicaCont"),
-        ("operator.logFormat=xml", "logFormat"),
-        ("operator.routingDebounce=soon", "routingDebounce"),
-        ("image.pullPolicy=Sometimes", "pullPolicy"),
-    ] {
-        let err = render_err(cp, &["--set", set]);
-        assert!(
-            err.contains("values don't meet the specifications of the schema"),
-            "{set}: {err}"
-        );
-        assert!(err.contains(why), "{set}: {err}");
-    }
+    refused_by_schema(
+        cp,
+        &[
+            ("replicaCount=two", "replicaCount"),
+            ("replicaCont=2", "replicaCont"),
+            ("operator.logFormat=xml", "logFormat"),
+            ("operator.routingDebounce=soon", "routingDebounce"),
+            ("image.pullPolicy=Sometimes", "pullPolicy"),
+        ],
+    );
     let err = render_err(cp, &["--set", "operator.leaderElection=false"]);
     assert!(
         err.contains("leaderElection=false needs replicaCount=1"),
@@ -794,15 +802,7 @@ async fn helm_template_renders_the_knobs_a_platform_team_sets() {
         named(&docs, "PodDisruptionBudget", RELEASE)["spec"]["minAvailable"],
         1
     );
-    let single = render(
-        cp,
-        &[
-            "--set",
-            "replicaCount=1",
-            "--set",
-            "operator.leaderElection=false",
-        ],
-    );
+    let single = render(cp, &SINGLE_REPLICA);
     assert!(of_kind(&single, "PodDisruptionBudget").is_empty());
     let three = render(
         cp,
@@ -884,19 +884,15 @@ async fn helm_template_renders_the_knobs_a_platform_team_sets() {
     render(cp, &["--kube-version", "1.29.0"]);
 
     // values.schema.json refuses what the binary would refuse.
-    for (set, why) in [
-        ("operator.routingDebounce=1.5", "routingDebounce"),
-        ("operator.lease.durationSeconds=1", "durationSeconds"),
-        ("extraArgs={ticket-concurrency=16}", "extraArgs"),
-        ("livenessProbe.path=/other", "path"),
-    ] {
-        let err = render_err(cp, &["--set", set]);
-        assert!(
-            err.contains("values don't meet the specifications of the schema"),
-            "{set}: {err}"
-        );
-        assert!(err.contains(why), "{set}: {err}");
-    }
+    refused_by_schema(
+        cp,
+        &[
+            ("operator.routingDebounce=1.5", "routingDebounce"),
+            ("operator.lease.durationSeconds=1", "durationSeconds"),
+            ("extraArgs={ticket-concurrency=16}", "extraArgs"),
+            ("livenessProbe.path=/other", "path"),
+        ],
+    );
     let err = render_err(
         cp,
         &[
@@ -1145,25 +1141,16 @@ async fn service_account_kubeconfig(cp: &ControlPlane) -> (PathBuf, String) {
     (path, user)
 }
 
-/// A request that must be refused: 403, printed with the API server's words.
-fn refused<T: std::fmt::Debug>(what: &str, result: Result<T, kube::Error>) -> String {
-    match result {
-        Err(kube::Error::Api(status)) if status.code == 403 => {
-            // An escalation refusal lists every rule not held: the first few say enough.
-            let lines: Vec<&str> = status.message.lines().collect();
-            let shown = lines[..lines.len().min(4)].join("\n             ");
-            let more = match lines.len().saturating_sub(4) {
-                0 => String::new(),
-                n => format!("\n             ... and {n} more rules not held"),
-            };
-            eprintln!(
-                "  refused  {what}\n           HTTP 403 {}: {shown}{more}",
-                status.reason
-            );
-            status.message.clone()
-        }
-        other => panic!("{what}: expected 403 Forbidden, got {other:?}"),
-    }
+/// Server-side apply, as the operator writes (field manager
+/// `support-operator`, forced), of the RoleBinding finance-support/`name` to
+/// the ClusterRole `role` through `bindings`: must be refused ([`forbidden`]).
+async fn refused_apply(what: &str, bindings: &Api<RoleBinding>, name: &str, role: &str) -> String {
+    let apply = PatchParams::apply("support-operator").force();
+    let binding = rolebinding_to(name, "finance-support", "ClusterRole", role);
+    forbidden(
+        what,
+        bindings.patch(name, &apply, &Patch::Apply(binding)).await,
+    )
 }
 
 fn rolebinding_to(name: &str, namespace: &str, kind: &str, role: &str) -> RoleBinding {
@@ -1269,12 +1256,7 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
     );
     let leases: Api<Lease> = Api::namespaced(admin.clone(), NS);
     let holder = eventually(Duration::from_secs(30), "the leader Lease", async || {
-        leases
-            .get_opt("support-operator")
-            .await
-            .ok()??
-            .spec?
-            .holder_identity
+        lease_holder(&leases, "support-operator").await
     })
     .await;
     eprintln!("leader lease held by {holder}");
@@ -1308,29 +1290,8 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
     std::fs::remove_dir_all(&package_dir).ok();
 
     // ---- The examples, applied by the admin.
+    apply_examples(cp).await;
     let examples = repo_root().join("examples");
-    for file in [
-        "policies.yaml",
-        "tiers.yaml",
-        "workspaces.yaml",
-        "publishers.yaml",
-    ] {
-        cp.kubectl_ok(&["apply", "-f", examples.join(file).to_str().unwrap()]);
-    }
-    let namespaces: Api<Namespace> = Api::all(admin.clone());
-    for ns in ["finance-support", "marketing-support", "support-default"] {
-        eventually(
-            Duration::from_secs(30),
-            &format!("namespace {ns}"),
-            async || namespaces.get_opt(ns).await.ok().flatten().map(|_| ()),
-        )
-        .await;
-    }
-    cp.kubectl_ok(&[
-        "apply",
-        "-f",
-        examples.join("tickets.yaml").to_str().unwrap(),
-    ]);
 
     // GitOps readiness, as a pipeline would wait for it.
     for kind in ["slapolicy", "supporttier", "workspace", "publisher"] {
@@ -1360,39 +1321,7 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
     // Every ticket's status is exactly what `evaluate` prints.
     let manifests =
         support_operator::manifests::Manifests::load(std::slice::from_ref(&examples)).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let expected = loop {
-        let now = Timestamp::now();
-        let expected = support_operator::evaluate::evaluate_manifests(&manifests, now, NS);
-        let mut diffs = Vec::new();
-        for report in &expected.report.tickets {
-            let api: Api<Ticket> = Api::namespaced(admin.clone(), &report.namespace);
-            let got = api
-                .get_opt(&report.name)
-                .await
-                .ok()
-                .flatten()
-                .and_then(|t| serde_json::to_value(t.status?).ok())
-                .map(support::strip_times);
-            let want = support::strip_times(serde_json::to_value(&report.status).unwrap());
-            if got.as_ref() != Some(&want) {
-                diffs.push(format!(
-                    "{}/{}: cluster {got:?}\n  evaluate {want}",
-                    report.namespace, report.name
-                ));
-            }
-        }
-        if diffs.is_empty() {
-            break expected;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "statuses differ from evaluate:\n{}\noperator log:\n{}",
-            diffs.join("\n"),
-            op.log_tail(40)
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    };
+    let expected = statuses_as_evaluated(&admin, &manifests, NS, || op.log_tail(40)).await;
     assert_eq!(expected.report.tickets.len(), manifests.tickets.len());
 
     // `kubectl wait --for=condition=Accepted` on tickets, and =False for the rejected.
@@ -1459,20 +1388,7 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
     .await;
     let routes: Value = serde_json::from_str(&routes).unwrap();
     assert_eq!(routes["schemaVersion"], 2);
-    let want_slice = expected
-        .report
-        .config_maps
-        .iter()
-        .find(|c| c.metadata.namespace.as_deref() == Some("finance-support"))
-        .and_then(|c| c.data.clone())
-        .unwrap();
-    let slices: Api<ConfigMap> = Api::namespaced(admin.clone(), "finance-support");
-    eventually(
-        Duration::from_secs(30),
-        "finance-support/support-policy",
-        async || (slices.get_opt("support-policy").await.ok()??.data? == want_slice).then_some(()),
-    )
-    .await;
+    slice_as_evaluated(&admin, &expected, "finance-support").await;
     let events: Api<Event> = Api::namespaced(admin.clone(), "finance-support");
     eventually(Duration::from_secs(30), "a Rejected event", async || {
         events
@@ -1526,19 +1442,19 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
 
     // ---- What the ServiceAccount must not be able to do.
     eprintln!("\n==== requests made with the chart's ServiceAccount token ({user})");
-    refused(
+    forbidden(
         "list Secrets in the release namespace",
         Api::<Secret>::namespaced(sa.clone(), NS)
             .list(&ListParams::default())
             .await,
     );
-    refused(
+    forbidden(
         "list Secrets in all namespaces",
         Api::<Secret>::all(sa.clone())
             .list(&ListParams::default())
             .await,
     );
-    refused(
+    forbidden(
         "get Secret kube-system/any",
         Api::<Secret>::namespaced(sa.clone(), "kube-system")
             .get("any")
@@ -1548,7 +1464,7 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
     // It may create and apply RoleBindings, so these are refused by RBAC's
     // escalation check: it holds `bind` on the ticket roles only.
     let escalation = "is attempting to grant RBAC permissions not currently held";
-    let message = refused(
+    let message = forbidden(
         "create RoleBinding finance-support/mallory -> ClusterRole cluster-admin (POST)",
         sa_bindings
             .create(
@@ -1559,53 +1475,29 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
     );
     assert!(message.contains(escalation), "{message}");
     let apply = PatchParams::apply("support-operator").force();
-    let message = refused(
+    let message = refused_apply(
         "apply RoleBinding finance-support/mallory -> ClusterRole cluster-admin (server-side apply, the verb it holds)",
-        sa_bindings
-            .patch(
-                "mallory",
-                &apply,
-                &Patch::Apply(rolebinding_to(
-                    "mallory",
-                    "finance-support",
-                    "ClusterRole",
-                    "cluster-admin",
-                )),
-            )
-            .await,
-    );
+        &sa_bindings,
+        "mallory",
+        "cluster-admin",
+    )
+    .await;
     assert!(message.contains(escalation), "{message}");
-    let message = refused(
+    let message = refused_apply(
         "apply RoleBinding finance-support/mallory -> ClusterRole edit (a ClusterRole other than the three)",
-        sa_bindings
-            .patch(
-                "mallory",
-                &apply,
-                &Patch::Apply(rolebinding_to(
-                    "mallory",
-                    "finance-support",
-                    "ClusterRole",
-                    "edit",
-                )),
-            )
-            .await,
-    );
+        &sa_bindings,
+        "mallory",
+        "edit",
+    )
+    .await;
     assert!(message.contains(escalation), "{message}");
-    refused(
+    refused_apply(
         "apply RoleBinding finance-support/mallory -> ClusterRole admin (aggregates the ticket roles, and far more)",
-        sa_bindings
-            .patch(
-                "mallory",
-                &apply,
-                &Patch::Apply(rolebinding_to(
-                    "mallory",
-                    "finance-support",
-                    "ClusterRole",
-                    "admin",
-                )),
-            )
-            .await,
-    );
+        &sa_bindings,
+        "mallory",
+        "admin",
+    )
+    .await;
     let crb: ClusterRoleBinding = serde_json::from_value(json!({
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "ClusterRoleBinding",
@@ -1614,13 +1506,13 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
         "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "mallory@contoso.com"}],
     }))
     .unwrap();
-    refused(
+    forbidden(
         "apply ClusterRoleBinding mallory -> cluster-admin",
         Api::<ClusterRoleBinding>::all(sa.clone())
             .patch("mallory", &apply, &Patch::Apply(crb))
             .await,
     );
-    refused(
+    forbidden(
         "apply ClusterRole mallory (new rules)",
         Api::<ClusterRole>::all(sa.clone())
             .patch(
@@ -1633,7 +1525,7 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
             )
             .await,
     );
-    refused(
+    forbidden(
         "patch ConfigMap finance-support/kube-root-ca.crt (not support-policy)",
         Api::<ConfigMap>::namespaced(sa.clone(), "finance-support")
             .patch(
@@ -1648,13 +1540,13 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
     // server-side apply that would create another name is refused, and so
     // is a POST, whose authorization carries no name at all.
     let cm = |name: &str| json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"x": "y"}});
-    refused(
+    forbidden(
         "apply ConfigMap finance-support/mallory (a new name, not support-policy)",
         Api::<ConfigMap>::namespaced(sa.clone(), "finance-support")
             .patch("mallory", &apply, &Patch::Apply(cm("mallory")))
             .await,
     );
-    refused(
+    forbidden(
         "create ConfigMap finance-support/mallory (POST)",
         Api::<ConfigMap>::namespaced(sa.clone(), "finance-support")
             .create(
@@ -1663,13 +1555,13 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
             )
             .await,
     );
-    refused(
+    forbidden(
         "delete Namespace finance-support",
         Api::<Namespace>::all(sa.clone())
             .delete("finance-support", &DeleteParams::default())
             .await,
     );
-    refused(
+    forbidden(
         "patch Ticket spec finance-support/payments-down-no-commitment",
         Api::<Ticket>::namespaced(sa.clone(), "finance-support")
             .patch(
@@ -1679,7 +1571,7 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
             )
             .await,
     );
-    refused(
+    forbidden(
         "get Lease support-operator/someone-else",
         Api::<Lease>::namespaced(sa.clone(), NS)
             .get("someone-else")
@@ -1715,21 +1607,13 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
         message.contains("support-operator-rolebindings"),
         "{message}"
     );
-    let unlabelled = refused(
+    let unlabelled = refused_apply(
         "apply an unlabelled RoleBinding finance-support/chart-test-control -> a ticket role",
-        sa_bindings
-            .patch(
-                "chart-test-control",
-                &apply,
-                &Patch::Apply(rolebinding_to(
-                    "chart-test-control",
-                    "finance-support",
-                    "ClusterRole",
-                    TICKET_ROLES[0],
-                )),
-            )
-            .await,
-    );
+        &sa_bindings,
+        "chart-test-control",
+        TICKET_ROLES[0],
+    )
+    .await;
     assert!(
         unlabelled.contains("labelled for the workspace"),
         "{unlabelled}"
@@ -1774,20 +1658,30 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
 
     // ---- helm upgrade: a changed value; tickets and CRDs stay.
     let tickets: Api<Ticket> = Api::all(admin.clone());
-    let count = tickets
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .items
-        .len();
+    let ticket_count = async || {
+        tickets
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .len()
+    };
+    let count = ticket_count().await;
     assert_eq!(count, manifests.tickets.len());
-    let out = cp.helm_ok(&[
-        "upgrade",
-        RELEASE,
-        chart,
-        "--namespace",
-        NS,
-        "--reuse-values",
+    // `helm upgrade --reuse-values` with `sets`.
+    let upgrade = |sets: &[&str]| {
+        let mut args = vec![
+            "upgrade",
+            RELEASE,
+            chart,
+            "--namespace",
+            NS,
+            "--reuse-values",
+        ];
+        args.extend_from_slice(sets);
+        cp.helm_ok(&args)
+    };
+    let out = upgrade(&[
         "--set",
         "replicaCount=3",
         "--set",
@@ -1822,40 +1716,14 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
         "statuses survive the upgrade"
     );
     // Handing the CRDs over to someone else (crds.install=false) keeps them too.
-    let out = cp.helm_ok(&[
-        "upgrade",
-        RELEASE,
-        chart,
-        "--namespace",
-        NS,
-        "--reuse-values",
-        "--set",
-        "crds.install=false",
-    ]);
+    let out = upgrade(&["--set", "crds.install=false"]);
     assert!(out.contains("REVISION: 3"), "{out}");
     assert_eq!(
         ours(crds.list(&ListParams::default()).await.unwrap().items),
         5
     );
-    assert_eq!(
-        tickets
-            .list(&ListParams::default())
-            .await
-            .unwrap()
-            .items
-            .len(),
-        count
-    );
-    let out = cp.helm_ok(&[
-        "upgrade",
-        RELEASE,
-        chart,
-        "--namespace",
-        NS,
-        "--reuse-values",
-        "--set",
-        "crds.install=true",
-    ]);
+    assert_eq!(ticket_count().await, count);
+    let out = upgrade(&["--set", "crds.install=true"]);
     assert!(out.contains("REVISION: 4"), "{out}");
 
     // ---- helm uninstall: the operator's objects go; CRDs and tickets stay.
@@ -1889,15 +1757,7 @@ async fn helm_install_runs_the_operator_on_the_charts_service_account() {
     // ---- And installed again over the kept CRDs (Helm adopts them).
     let out = cp.helm_ok(&["install", RELEASE, chart, "--namespace", NS]);
     assert!(out.contains("STATUS: deployed"), "{out}");
-    assert_eq!(
-        tickets
-            .list(&ListParams::default())
-            .await
-            .unwrap()
-            .items
-            .len(),
-        count
-    );
+    assert_eq!(ticket_count().await, count);
     eprintln!(
         "chart test in the cluster: {:.1}s",
         started.elapsed().as_secs_f64()

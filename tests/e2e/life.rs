@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use support_operator::api::{Publisher, Ticket};
 
 use super::support::ControlPlane;
-use super::{eventually, noticed_on_time, setup, status_of, wait_namespace};
+use super::{eventually, noticed_on_time, setup, status_of, ticket_yaml, wait_namespace};
 
 /// A policy whose A has a 1h response and a 30s resolution target (24x7),
 /// capped Performance work at 2h; a tier entitled to Advisory; a workspace
@@ -76,10 +76,9 @@ spec:
     }
 }
 
+/// A severity-A ticket ([`ticket_yaml`]).
 fn ticket(name: &str, ns: &str, extra: &str) -> String {
-    format!(
-        "apiVersion: supportpolicy.dev/v1alpha1\nkind: Ticket\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  title: life\n  severity: A\n{extra}\n"
-    )
+    ticket_yaml(name, ns, "A", extra)
 }
 
 fn condition<'a>(status: &'a Value, type_: &str) -> &'a Value {

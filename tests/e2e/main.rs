@@ -19,7 +19,10 @@ use jiff::Timestamp;
 use kube::Api;
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
-use support::{ControlPlane, eventually, repo_root};
+use support::{
+    ControlPlane, apply_examples, eventually, repo_root, slice_as_evaluated, statuses_as_evaluated,
+    wait_namespace,
+};
 use support_operator::api::{SlaPolicy, Ticket, Workspace};
 
 use operator::Operator;
@@ -109,17 +112,6 @@ spec:
     m
 }
 
-async fn wait_namespace(cp: &ControlPlane, ns: &str) {
-    let client = cp.client().await;
-    let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client);
-    eventually(
-        Duration::from_secs(30),
-        &format!("namespace {ns}"),
-        async || api.get_opt(ns).await.ok().flatten().map(|_| ()),
-    )
-    .await;
-}
-
 fn ticket_yaml(name: &str, ns: &str, severity: &str, extra: &str) -> String {
     format!(
         "apiVersion: supportpolicy.dev/v1alpha1\nkind: Ticket\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  title: test\n  severity: {severity}\n{extra}\n"
@@ -129,23 +121,8 @@ fn ticket_yaml(name: &str, ns: &str, severity: &str, extra: &str) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn examples_get_the_status_evaluate_prints() {
     let cp = setup();
+    apply_examples(cp).await;
     let examples = repo_root().join("examples");
-    for file in [
-        "policies.yaml",
-        "tiers.yaml",
-        "workspaces.yaml",
-        "publishers.yaml",
-    ] {
-        cp.kubectl_ok(&["apply", "-f", examples.join(file).to_str().unwrap()]);
-    }
-    for ns in ["finance-support", "marketing-support", "support-default"] {
-        wait_namespace(cp, ns).await;
-    }
-    cp.kubectl_ok(&[
-        "apply",
-        "-f",
-        examples.join("tickets.yaml").to_str().unwrap(),
-    ]);
     // Every example policy, tier and workspace reports Ready, as GitOps tools read it.
     let names = [
         "standard",
@@ -178,66 +155,13 @@ async fn examples_get_the_status_evaluate_prints() {
     }
     let manifests =
         support_operator::manifests::Manifests::load(std::slice::from_ref(&examples)).unwrap();
-    let names: Vec<(String, String)> = manifests
-        .tickets
-        .iter()
-        .map(|t| {
-            (
-                t.metadata.namespace.clone().unwrap(),
-                t.metadata.name.clone().unwrap(),
-            )
-        })
-        .collect();
     // Every ticket gets a status; then statuses equal evaluate's at the same
-    // instant (retried, since a phase may turn between the two reads).
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let now = Timestamp::now();
-        let expected = support_operator::evaluate::evaluate_manifests(&manifests, now, OPERATOR_NS);
-        let mut diffs = Vec::new();
-        for report in &expected.report.tickets {
-            let want = support::strip_times(serde_json::to_value(&report.status).unwrap());
-            let got = status_of(cp, &report.namespace, &report.name)
-                .await
-                .map(support::strip_times);
-            if got.as_ref() != Some(&want) {
-                diffs.push(format!(
-                    "{}/{}:\n  cluster:  {}\n  evaluate: {}",
-                    report.namespace,
-                    report.name,
-                    got.unwrap_or(Value::Null),
-                    want
-                ));
-            }
-        }
-        if diffs.is_empty() {
-            assert_eq!(expected.report.tickets.len(), names.len());
-            // The finance slice is built from examples objects only.
-            let want = expected
-                .report
-                .config_maps
-                .iter()
-                .find(|c| c.metadata.namespace.as_deref() == Some("finance-support"))
-                .and_then(|c| c.data.clone())
-                .unwrap();
-            let api: Api<k8s_openapi::api::core::v1::ConfigMap> =
-                Api::namespaced(cp.client().await, "finance-support");
-            eventually(
-                Duration::from_secs(30),
-                "finance-support/support-policy",
-                async || {
-                    let cm = api.get_opt("support-policy").await.ok().flatten()?;
-                    (cm.data.as_ref() == Some(&want)).then_some(())
-                },
-            )
-            .await;
-            return;
-        }
-        if Instant::now() > deadline {
-            panic!("statuses differ from evaluate:\n{}", diffs.join("\n"));
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    // instant.
+    let client = cp.client().await;
+    let expected = statuses_as_evaluated(&client, &manifests, OPERATOR_NS, String::new).await;
+    assert_eq!(expected.report.tickets.len(), manifests.tickets.len());
+    // The finance slice is built from examples objects only.
+    slice_as_evaluated(&client, &expected, "finance-support").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use k8s_openapi::api::coordination::v1::Lease;
 use kube::Api;
-use support::{ControlPlane, repo_root};
+use support::{ControlPlane, eventually, lease_holder, repo_root, wait_namespace};
 use support_operator::api::Ticket;
 
 use operator::Operator;
@@ -19,12 +19,7 @@ use operator::Operator;
 const NS: &str = "support-operator";
 
 async fn holder(leases: &Api<Lease>) -> Option<String> {
-    leases
-        .get_opt("support-operator")
-        .await
-        .ok()??
-        .spec?
-        .holder_identity
+    lease_holder(leases, "support-operator").await
 }
 
 fn writes(op: &Operator) -> u64 {
@@ -61,14 +56,12 @@ async fn only_the_leader_writes_and_the_standby_takes_over() {
     );
     let client = cp.client().await;
     let leases: Api<Lease> = Api::namespaced(client.clone(), NS);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let leader = loop {
-        if let Some(h) = holder(&leases).await {
-            break h;
-        }
-        assert!(Instant::now() < deadline, "no replica took the lease");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let leader = eventually(
+        Duration::from_secs(30),
+        "a replica to take the lease",
+        async || holder(&leases).await,
+    )
+    .await;
     let (leader_op, standby_op, standby_name) = if leader == "replica-a" {
         (&a, &b, "replica-b")
     } else {
@@ -83,33 +76,22 @@ async fn only_the_leader_writes_and_the_standby_takes_over() {
             repo_root().join("examples").join(file).to_str().unwrap(),
         ]);
     }
-    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while namespaces
-        .get_opt("finance-support")
-        .await
-        .ok()
-        .flatten()
-        .is_none()
-    {
-        assert!(Instant::now() < deadline, "the leader made no namespace");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_namespace(cp, "finance-support").await;
     let tickets: Api<Ticket> = Api::namespaced(client.clone(), "finance-support");
     cp.kubectl_ok(&[
         "apply",
         "-f",
         repo_root().join("examples/tickets.yaml").to_str().unwrap(),
     ]);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let list = tickets.list(&Default::default()).await.unwrap();
-        if !list.items.is_empty() && list.items.iter().all(|t| t.status.is_some()) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "tickets got no status");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    eventually(
+        Duration::from_secs(30),
+        "a status on the tickets",
+        async || {
+            let list = tickets.list(&Default::default()).await.unwrap();
+            (!list.items.is_empty() && list.items.iter().all(|t| t.status.is_some())).then_some(())
+        },
+    )
+    .await;
     assert!(writes(leader_op) > 0, "the leader wrote nothing");
     assert_eq!(writes(standby_op), 0, "the standby wrote");
     // Both serve metrics: which one leads, what they are, their API requests
@@ -133,41 +115,28 @@ async fn only_the_leader_writes_and_the_standby_takes_over() {
     // Kill the leader hard: no lease release. The standby must take over.
     let killed = Instant::now();
     leader_op.kill_hard();
-    let deadline = Instant::now() + Duration::from_secs(40);
-    while holder(&leases).await.as_deref() != Some(standby_name) {
-        assert!(
-            Instant::now() < deadline,
-            "the standby never took the lease"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    eventually(
+        Duration::from_secs(40),
+        "the standby to take the lease",
+        async || (holder(&leases).await.as_deref() == Some(standby_name)).then_some(()),
+    )
+    .await;
     let takeover = killed.elapsed();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while gauge(standby_op, "support_operator_leader") != Some(1.0) {
-        assert!(
-            Instant::now() < deadline,
-            "the new leader's support_operator_leader is not 1"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    eventually(
+        Duration::from_secs(10),
+        "the new leader's support_operator_leader to be 1",
+        async || (gauge(standby_op, "support_operator_leader") == Some(1.0)).then_some(()),
+    )
+    .await;
     // And it works: a new ticket gets its status.
     let file = write_ticket(cp);
     cp.kubectl_ok(&["apply", "-f", &file]);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while tickets
-        .get_opt("after-failover")
-        .await
-        .ok()
-        .flatten()
-        .and_then(|t| t.status)
-        .is_none()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the new leader did not evaluate a new ticket"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    eventually(
+        Duration::from_secs(30),
+        "the new leader to evaluate a new ticket",
+        async || tickets.get_opt("after-failover").await.ok()??.status,
+    )
+    .await;
     let serving = killed.elapsed();
     eprintln!(
         "failover: lease taken {takeover:?} after SIGKILL, new ticket evaluated {serving:?} after"

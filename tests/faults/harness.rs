@@ -42,6 +42,123 @@ pub fn setup() -> &'static ControlPlane {
     cp
 }
 
+/// A fault test's turn on the control plane: [`SERIAL`] held until it is
+/// dropped, the control plane set up ([`setup`]), a client.
+pub struct Turn {
+    pub cp: &'static ControlPlane,
+    pub client: Client,
+    _serial: tokio::sync::MutexGuard<'static, ()>,
+}
+
+impl Turn {
+    /// Waits for the other fault tests to finish.
+    pub async fn take() -> Turn {
+        let serial = SERIAL.lock().await;
+        let cp = setup();
+        let client = cp.client().await;
+        Turn {
+            cp,
+            client,
+            _serial: serial,
+        }
+    }
+
+    /// A [`Model`] of its own, once the running operator has made every
+    /// workspace's namespace.
+    pub async fn model(&self, prefix: &str, levels: &[(&str, &str)], workspaces: usize) -> Model {
+        let model = Model::create(&self.client, prefix, levels, workspaces).await;
+        model
+            .wait_namespaces(&self.client, Duration::from_secs(30))
+            .await;
+        model
+    }
+}
+
+/// What most fault tests start from: their [`Turn`], one operator without
+/// leader election (ready), and a [`Model`] whose namespaces exist.
+pub struct Scenario {
+    pub cp: &'static ControlPlane,
+    pub client: Client,
+    pub op: Operator,
+    /// The operator's process, as started.
+    pub pid: u32,
+    pub model: Model,
+    pub namespaces: Vec<String>,
+    /// Last, so dropped last: the turn ends after the operator is stopped.
+    _turn: Turn,
+}
+
+impl Scenario {
+    /// Takes the turn and starts the operator `operator` with [`solo_args`],
+    /// then makes the model (`prefix`, `levels`, `workspaces` as for
+    /// [`Model::create`]).
+    pub async fn start(
+        operator: &str,
+        prefix: &str,
+        levels: &[(&str, &str)],
+        workspaces: usize,
+    ) -> Scenario {
+        let turn = Turn::take().await;
+        let op = Operator::start(turn.cp, operator, &solo_args());
+        Scenario::with(turn, op, prefix, levels, workspaces).await
+    }
+
+    /// [`Scenario::start`] with an operator the test started itself during
+    /// `turn` (other credentials, another log filter).
+    pub async fn with(
+        turn: Turn,
+        op: Operator,
+        prefix: &str,
+        levels: &[(&str, &str)],
+        workspaces: usize,
+    ) -> Scenario {
+        let pid = op.pid().expect("the operator's pid");
+        let model = turn.model(prefix, levels, workspaces).await;
+        Scenario {
+            cp: turn.cp,
+            client: turn.client.clone(),
+            op,
+            pid,
+            namespaces: model.namespaces(),
+            model,
+            _turn: turn,
+        }
+    }
+
+    /// Whether the operator started with the scenario still runs (not
+    /// restarted, not a zombie).
+    pub fn same_process(&self) -> bool {
+        self.op.pid() == Some(self.pid) && process_alive(self.pid)
+    }
+
+    /// Waits (up to `timeout`) until the model's namespaces hold `tickets`
+    /// tickets, each with a status.
+    pub async fn wait_statuses(&self, tickets: usize, timeout: Duration) {
+        eventually(timeout, "a status on every ticket", async || {
+            let all = list_tickets(&self.client, &self.namespaces).await.ok()?;
+            (all.len() == tickets && all.values().all(|t| t.status.is_some())).then_some(())
+        })
+        .await;
+    }
+
+    /// [`converge`] on this scenario's model, the operator's log shown on failure.
+    pub async fn converge(
+        &self,
+        expected_tickets: usize,
+        timeout: Duration,
+    ) -> BTreeMap<(String, String), Ticket> {
+        converge(
+            self.cp,
+            &self.client,
+            &self.model,
+            expected_tickets,
+            timeout,
+            Some(&self.op),
+        )
+        .await
+    }
+}
+
 /// `support-operator run` flags for a single operator without leader election.
 pub fn solo_args() -> Vec<&'static str> {
     vec![

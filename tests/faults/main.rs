@@ -24,7 +24,7 @@ use futures::StreamExt;
 use jiff::Timestamp;
 use kube::ResourceExt;
 use serde_json::json;
-use support::ControlPlane;
+use support::{ControlPlane, lease_holder};
 use support_operator::api::Phase;
 
 use harness::*;
@@ -66,29 +66,21 @@ fn group_of(i: usize) -> Group {
 async fn sigkill_mid_burst_loses_no_wake_up_and_announces_each_transition_once() {
     const TICKETS: usize = 1000;
     const KILL_AFTER: usize = 300;
-    let _serial = SERIAL.lock().await;
-    let cp = setup();
-    let client = cp.client().await;
-    let first = Operator::start(cp, "faults-burst", &solo_args());
-    let pid = first.pid().expect("the operator's pid");
-    let model = Model::create(
-        &client,
+    let s = Scenario::start(
+        "faults-burst",
         "burst",
         &[("S", "2m"), ("A", "1h"), ("B", "8h")],
         4,
     )
     .await;
-    model
-        .wait_namespaces(&client, Duration::from_secs(30))
-        .await;
-    let namespaces = model.namespaces();
+    let (cp, client, model, namespaces, pid) = (s.cp, &s.client, &s.model, &s.namespaces, s.pid);
 
     // The burst: 1,000 tickets, 16 requests in flight; SIGKILL after 300.
     let killed: OnceLock<Timestamp> = OnceLock::new();
     let plans: Mutex<HashMap<String, Plan>> = Mutex::new(HashMap::new());
     let burst_start = Timestamp::now();
     create_tickets(
-        &client,
+        client,
         0..TICKETS,
         16,
         |i| {
@@ -161,8 +153,8 @@ async fn sigkill_mid_burst_loses_no_wake_up_and_announces_each_transition_once()
     let ready = Timestamp::now();
     converge(
         cp,
-        &client,
-        &model,
+        client,
+        model,
         TICKETS,
         Duration::from_secs(90),
         Some(&second),
@@ -186,8 +178,8 @@ async fn sigkill_mid_burst_loses_no_wake_up_and_announces_each_transition_once()
     sleep_until(last_due + secs(1)).await;
     let tickets = converge(
         cp,
-        &client,
-        &model,
+        client,
+        model,
         TICKETS,
         Duration::from_secs(60),
         Some(&second),
@@ -327,7 +319,7 @@ async fn sigkill_mid_burst_loses_no_wake_up_and_announces_each_transition_once()
     // Events follow the status writes: wait (a while) for all of them.
     let deadline = Instant::now() + Duration::from_secs(20);
     let (events, lost, repeated) = loop {
-        let counts = ticket_events(&client, &namespaces).await;
+        let counts = ticket_events(client, namespaces).await;
         let (lost, repeated) = judge(&counts);
         if lost.is_empty() || Instant::now() > deadline {
             break (counts, lost, repeated);
@@ -410,7 +402,6 @@ async fn sigkill_mid_burst_loses_no_wake_up_and_announces_each_transition_once()
         lost.len(),
         lost[..lost.len().min(20)].join("\n")
     );
-    drop(first);
 }
 
 const ERRORS: &str = "support_operator_reconcile_errors_total";
@@ -507,36 +498,24 @@ fn assert_breached_at_due(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kube_apiserver_restart_resumes_watches_and_misses_nothing() {
-    let _serial = SERIAL.lock().await;
-    let cp = setup();
-    let client = cp.client().await;
-    let op = Operator::start(cp, "faults-apiserver", &solo_args());
-    let pid = op.pid().expect("the operator's pid");
-    let mut model =
-        Model::create(&client, "api", &[("S", "1m"), ("A", "1h"), ("B", "8h")], 2).await;
-    model
-        .wait_namespaces(&client, Duration::from_secs(30))
-        .await;
-    let namespaces = model.namespaces();
-    create_mixed(&client, &namespaces, "before", 100).await;
-    converge(cp, &client, &model, 100, Duration::from_secs(30), Some(&op)).await;
+    let mut s = Scenario::start(
+        "faults-apiserver",
+        "api",
+        &[("S", "1m"), ("A", "1h"), ("B", "8h")],
+        2,
+    )
+    .await;
+    create_mixed(&s.client, &s.namespaces, "before", 100).await;
+    s.converge(100, Duration::from_secs(30)).await;
     // Due 8–11 s from now: while kube-apiserver is down. Once the operator
     // has seen them (a status), it waits for their due times.
     let dues = due_soon("down", 40, whole(Timestamp::now()), |i| 8 + (i % 4) as i64);
-    create_due_soon(&client, &namespaces, &dues).await;
-    eventually(
-        Duration::from_secs(20),
-        "a status on every ticket",
-        async || {
-            let all = list_tickets(&client, &namespaces).await.ok()?;
-            (all.len() == 140 && all.values().all(|t| t.status.is_some())).then_some(())
-        },
-    )
-    .await;
-    let (errors_before, _) = metric(&op, ERRORS);
+    create_due_soon(&s.client, &s.namespaces, &dues).await;
+    s.wait_statuses(140, Duration::from_secs(20)).await;
+    let (errors_before, _) = metric(&s.op, ERRORS);
 
     let stopped = Timestamp::now();
-    control_plane(cp, "stop", "kube-apiserver", &["--kill"]);
+    control_plane(s.cp, "stop", "kube-apiserver", &["--kill"]);
     let first_due = dues.iter().map(|d| d.1).min().unwrap();
     let last_due = dues.iter().map(|d| d.1).max().unwrap();
     assert!(
@@ -545,15 +524,15 @@ async fn kube_apiserver_restart_resumes_watches_and_misses_nothing() {
     );
     sleep_until(last_due + secs(2)).await;
     let restarting = Timestamp::now();
-    control_plane(cp, "start", "kube-apiserver", &[]);
+    control_plane(s.cp, "start", "kube-apiserver", &[]);
     let back = Timestamp::now();
 
     // Right after it is back: a policy change (B 8h → 4h moves the far
     // tickets) and new tickets.
-    model
-        .set_severities(&client, &[("S", "1m"), ("A", "1h"), ("B", "4h")])
+    s.model
+        .set_severities(&s.client, &[("S", "1m"), ("A", "1h"), ("B", "4h")])
         .await;
-    create_mixed(&client, &namespaces, "after", 40).await;
+    create_mixed(&s.client, &s.namespaces, "after", 40).await;
     let changed = Timestamp::now();
     // Milestones, polled: the tickets due while it was down turn Breached,
     // the new tickets get a status, the policy change reaches the B tickets.
@@ -576,7 +555,7 @@ async fn kube_apiserver_restart_resumes_watches_and_misses_nothing() {
     while (breached_at.is_none() || new_at.is_none() || moved_at.is_none())
         && polling.elapsed() < Duration::from_secs(120)
     {
-        if let Ok(all) = list_tickets(&client, &namespaces).await {
+        if let Ok(all) = list_tickets(&s.client, &s.namespaces).await {
             let now = Timestamp::now();
             let phase = |name: &str| {
                 all.values()
@@ -600,15 +579,7 @@ async fn kube_apiserver_restart_resumes_watches_and_misses_nothing() {
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    let tickets = converge(
-        cp,
-        &client,
-        &model,
-        180,
-        Duration::from_secs(120),
-        Some(&op),
-    )
-    .await;
+    let tickets = s.converge(180, Duration::from_secs(120)).await;
     let converged = Timestamp::now();
     assert_breached_at_due(&tickets, &dues);
     assert_eq!(
@@ -618,8 +589,8 @@ async fn kube_apiserver_restart_resumes_watches_and_misses_nothing() {
     );
     let after_back =
         |t: Option<Timestamp>| t.map_or("never".to_string(), |t| format!("{:.1}s", span(back, t)));
-    let alive = op.pid() == Some(pid) && process_alive(pid);
-    let (errors, error_lines) = metric(&op, ERRORS);
+    let alive = s.same_process();
+    let (errors, error_lines) = metric(&s.op, ERRORS);
 
     eprintln!("---- kube-apiserver SIGKILLed and restarted under a running operator");
     eprintln!(
@@ -643,44 +614,33 @@ async fn kube_apiserver_restart_resumes_watches_and_misses_nothing() {
         after_back(moved_at)
     );
     eprintln!(
-        "operator: same process {alive} (pid {pid}); reconcile errors {errors_before} before, {errors} after: {error_lines:?}"
+        "operator: same process {alive} (pid {}); reconcile errors {errors_before} before, {errors} after: {error_lines:?}",
+        s.pid
     );
-    assert!(alive, "the operator exited (log:\n{})", op.log_tail(40));
+    assert!(alive, "the operator exited (log:\n{})", s.op.log_tail(40));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn etcd_frozen_the_operator_backs_off_and_recovers() {
-    let _serial = SERIAL.lock().await;
-    let cp = setup();
-    let client = cp.client().await;
-    let op = Operator::start(cp, "faults-etcd", &solo_args());
-    let pid = op.pid().expect("the operator's pid");
-    let mut model =
-        Model::create(&client, "etcd", &[("S", "1m"), ("A", "1h"), ("B", "8h")], 2).await;
-    model
-        .wait_namespaces(&client, Duration::from_secs(30))
-        .await;
-    let namespaces = model.namespaces();
-    create_mixed(&client, &namespaces, "before", 60).await;
+    let mut s = Scenario::start(
+        "faults-etcd",
+        "etcd",
+        &[("S", "1m"), ("A", "1h"), ("B", "8h")],
+        2,
+    )
+    .await;
+    create_mixed(&s.client, &s.namespaces, "before", 60).await;
     // Due 4–6 s from now: while etcd is frozen.
     let dues = due_soon("frozen", 20, whole(Timestamp::now()), |i| {
         4 + (i % 3) as i64
     });
-    create_due_soon(&client, &namespaces, &dues).await;
-    eventually(
-        Duration::from_secs(20),
-        "a status on every ticket",
-        async || {
-            let all = list_tickets(&client, &namespaces).await.ok()?;
-            (all.len() == 80 && all.values().all(|t| t.status.is_some())).then_some(())
-        },
-    )
-    .await;
-    let (errors_before, _) = metric(&op, ERRORS);
+    create_due_soon(&s.client, &s.namespaces, &dues).await;
+    s.wait_statuses(80, Duration::from_secs(20)).await;
+    let (errors_before, _) = metric(&s.op, ERRORS);
 
     // SIGSTOP etcd for 5 s; meanwhile the policy changes and tickets are
     // made (those requests wait for etcd, or fail and are retried).
-    let etcd = component_pid(cp, "etcd");
+    let etcd = component_pid(s.cp, "etcd");
     signal(etcd, "STOP");
     let thaw = Thaw(etcd);
     let frozen = Timestamp::now();
@@ -690,10 +650,10 @@ async fn etcd_frozen_the_operator_backs_off_and_recovers() {
         Timestamp::now()
     };
     let changes = async {
-        model
-            .set_severities(&client, &[("S", "1m"), ("A", "1h"), ("B", "6h")])
+        s.model
+            .set_severities(&s.client, &[("S", "1m"), ("A", "1h"), ("B", "6h")])
             .await;
-        create_mixed(&client, &namespaces, "during", 20).await;
+        create_mixed(&s.client, &s.namespaces, "during", 20).await;
         Timestamp::now()
     };
     let (thawed, changed) = tokio::join!(freeze, changes);
@@ -701,11 +661,11 @@ async fn etcd_frozen_the_operator_backs_off_and_recovers() {
         .iter()
         .filter(|(_, d)| *d >= frozen && *d < thawed)
         .count();
-    let tickets = converge(cp, &client, &model, 100, Duration::from_secs(90), Some(&op)).await;
+    let tickets = s.converge(100, Duration::from_secs(90)).await;
     let converged = Timestamp::now();
     assert_breached_at_due(&tickets, &dues);
-    let alive = op.pid() == Some(pid) && process_alive(pid);
-    let (errors, error_lines) = metric(&op, ERRORS);
+    let alive = s.same_process();
+    let (errors, error_lines) = metric(&s.op, ERRORS);
 
     eprintln!(
         "---- etcd frozen (SIGSTOP) for {:.1}s under a running operator",
@@ -721,18 +681,18 @@ async fn etcd_frozen_the_operator_backs_off_and_recovers() {
         span(thawed, converged)
     );
     eprintln!(
-        "operator: same process {alive} (pid {pid}); reconcile errors {errors_before} before, {errors} after: {error_lines:?}"
+        "operator: same process {alive} (pid {}); reconcile errors {errors_before} before, {errors} after: {error_lines:?}",
+        s.pid
     );
-    assert!(alive, "the operator exited (log:\n{})", op.log_tail(40));
+    assert!(alive, "the operator exited (log:\n{})", s.op.log_tail(40));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn leader_killed_during_a_policy_change_the_standby_finishes_it() {
     use k8s_openapi::api::coordination::v1::Lease;
     const TICKETS: usize = 500;
-    let _serial = SERIAL.lock().await;
-    let cp = setup();
-    let client = cp.client().await;
+    let turn = Turn::take().await;
+    let (cp, client) = (turn.cp, &turn.client);
     let lease = ControlPlane::unique_name("faults-lease");
     let args = |identity: &'static str| {
         vec![
@@ -754,8 +714,7 @@ async fn leader_killed_during_a_policy_change_the_standby_finishes_it() {
     let a = start("faults-replica-a");
     let b = start("faults-replica-b");
     let leases: kube::Api<Lease> = kube::Api::namespaced(client.clone(), OPERATOR_NS);
-    let holder =
-        async || -> Option<String> { leases.get_opt(&lease).await.ok()??.spec?.holder_identity };
+    let holder = async || lease_holder(&leases, &lease).await;
     let leader = eventually(Duration::from_secs(30), "a leader", holder).await;
     let (leader_op, standby_op, standby) = if leader == "faults-replica-a" {
         (&a, &b, "faults-replica-b")
@@ -763,16 +722,13 @@ async fn leader_killed_during_a_policy_change_the_standby_finishes_it() {
         (&b, &a, "faults-replica-a")
     };
 
-    let mut model = Model::create(&client, "leader", &[("A", "4h"), ("B", "8h")], 5).await;
-    model
-        .wait_namespaces(&client, Duration::from_secs(30))
-        .await;
+    let mut model = turn.model("leader", &[("A", "4h"), ("B", "8h")], 5).await;
     let namespaces = model.namespaces();
     // Opened 0–4 h ago: after the change to 2 h, about half are Breached.
     let now = whole(Timestamp::now());
     let opened = |i: usize| now - secs(60 * (i % 240) as i64);
     create_tickets(
-        &client,
+        client,
         0..TICKETS,
         16,
         |i| {
@@ -787,7 +743,7 @@ async fn leader_killed_during_a_policy_change_the_standby_finishes_it() {
     .await;
     converge(
         cp,
-        &client,
+        client,
         &model,
         TICKETS,
         Duration::from_secs(90),
@@ -798,7 +754,7 @@ async fn leader_killed_during_a_policy_change_the_standby_finishes_it() {
 
     // The change, and the leader SIGKILLed right after it.
     model
-        .set_severities(&client, &[("A", "2h"), ("B", "8h")])
+        .set_severities(client, &[("A", "2h"), ("B", "8h")])
         .await;
     leader_op.kill_hard();
     let killed = Timestamp::now();
@@ -819,7 +775,7 @@ async fn leader_killed_during_a_policy_change_the_standby_finishes_it() {
                 })
                 .count()
         };
-    let moved_at_kill = moved(&list_tickets(&client, &namespaces).await.unwrap());
+    let moved_at_kill = moved(&list_tickets(client, &namespaces).await.unwrap());
     eventually(
         Duration::from_secs(40),
         "the standby to take the lease",
@@ -829,7 +785,7 @@ async fn leader_killed_during_a_policy_change_the_standby_finishes_it() {
     let took_over = Timestamp::now();
     let tickets = converge(
         cp,
-        &client,
+        client,
         &model,
         TICKETS,
         Duration::from_secs(90),
@@ -873,20 +829,13 @@ async fn spec_edits_racing_status_writes_lose_nothing() {
     use support_operator::api::Ticket;
     const TICKETS: usize = 40;
     const ROUNDS: usize = 6;
-    let _serial = SERIAL.lock().await;
-    let cp = setup();
-    let client = cp.client().await;
-    let op = Operator::start(cp, "faults-edits", &solo_args());
-    let model = Model::create(&client, "edits", &[("A", "1h"), ("B", "8h")], 1).await;
-    model
-        .wait_namespaces(&client, Duration::from_secs(30))
-        .await;
-    let ns = model.namespaces()[0].clone();
+    let s = Scenario::start("faults-edits", "edits", &[("A", "1h"), ("B", "8h")], 1).await;
+    let ns = s.namespaces[0].clone();
     let opened = whole(Timestamp::now()) - secs(600);
     let pause = |from: i64, reason: &str| json!({"from": rfc(opened + secs(from)), "to": rfc(opened + secs(from + 30)), "reason": reason});
     let names: Vec<String> = (0..TICKETS).map(|i| format!("t{i:03}")).collect();
     create_tickets(
-        &client,
+        &s.client,
         names.iter(),
         16,
         |name| {
@@ -900,22 +849,14 @@ async fn spec_edits_racing_status_writes_lose_nothing() {
         |_| {},
     )
     .await;
-    converge(
-        cp,
-        &client,
-        &model,
-        TICKETS,
-        Duration::from_secs(60),
-        Some(&op),
-    )
-    .await;
-    let writes_before = metric(&op, WRITES).0;
+    s.converge(TICKETS, Duration::from_secs(60)).await;
+    let writes_before = metric(&s.op, WRITES).0;
 
     // Two editors at once, each ticket edited ROUNDS times by each: one
     // appends a pause by read-modify-write (PUT with the resourceVersion it
     // read: a 409 when the operator or the other editor wrote in between,
     // then it reads again), the other merge-patches the title.
-    let api: kube::Api<Ticket> = kube::Api::namespaced(client.clone(), &ns);
+    let api: kube::Api<Ticket> = kube::Api::namespaced(s.client.clone(), &ns);
     let conflicts = AtomicUsize::new(0);
     let edits_started = Timestamp::now();
     let pauses = futures::stream::iter(names.iter())
@@ -975,15 +916,7 @@ async fn spec_edits_racing_status_writes_lose_nothing() {
     }
     let edits_done = Timestamp::now();
 
-    let tickets = converge(
-        cp,
-        &client,
-        &model,
-        TICKETS,
-        Duration::from_secs(60),
-        Some(&op),
-    )
-    .await;
+    let tickets = s.converge(TICKETS, Duration::from_secs(60)).await;
     let converged = Timestamp::now();
     let want_reasons: Vec<String> = std::iter::once("initial".to_string())
         .chain((0..ROUNDS).map(|k| format!("edit-{k}")))
@@ -1016,8 +949,8 @@ async fn spec_edits_racing_status_writes_lose_nothing() {
         assert_eq!(phase, Some(want), "{name}");
     }
     let generations: i64 = tickets.values().filter_map(|t| t.metadata.generation).sum();
-    let writes = metric(&op, WRITES).0 - writes_before;
-    let (errors, error_lines) = metric(&op, ERRORS);
+    let writes = metric(&s.op, WRITES).0 - writes_before;
+    let (errors, error_lines) = metric(&s.op, ERRORS);
 
     eprintln!("---- spec edits racing the operator's status writes ({TICKETS} tickets)");
     eprintln!(
@@ -1046,21 +979,15 @@ const MAX_LOG_LINES_WHILE_DOWN: usize = 100;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kube_apiserver_down_for_30s_the_operator_backs_off_without_a_storm() {
-    let _serial = SERIAL.lock().await;
-    let cp = setup();
-    let client = cp.client().await;
-    let proxy = CountingProxy::start(apiserver_addr(cp));
-    let kubeconfig = proxy.kubeconfig(cp, "faults-down-kubeconfig");
+    let turn = Turn::take().await;
+    let proxy = CountingProxy::start(apiserver_addr(turn.cp));
+    let kubeconfig = proxy.kubeconfig(turn.cp, "faults-down-kubeconfig");
     // The operator's default log filter: what a deployment logs.
-    let op = Operator::start_logging(cp, "faults-down", &kubeconfig, &solo_args(), None);
-    let pid = op.pid().expect("the operator's pid");
-    let model = Model::create(&client, "down", &[("A", "1h"), ("B", "8h")], 2).await;
-    model
-        .wait_namespaces(&client, Duration::from_secs(30))
-        .await;
-    let namespaces = model.namespaces();
-    create_mixed(&client, &namespaces, "before", 20).await;
-    converge(cp, &client, &model, 20, Duration::from_secs(30), Some(&op)).await;
+    let op = Operator::start_logging(turn.cp, "faults-down", &kubeconfig, &solo_args(), None);
+    let s = Scenario::with(turn, op, "down", &[("A", "1h"), ("B", "8h")], 2).await;
+    let (cp, op) = (s.cp, &s.op);
+    create_mixed(&s.client, &s.namespaces, "before", 20).await;
+    s.converge(20, Duration::from_secs(30)).await;
 
     control_plane(cp, "stop", "kube-apiserver", &["--kill"]);
     let (requests_before, lines_before) = (proxy.connections(), log_lines(&op.log));
@@ -1075,13 +1002,13 @@ async fn kube_apiserver_down_for_30s_the_operator_backs_off_without_a_storm() {
     let back = Instant::now();
 
     // It still works: new tickets get their status.
-    create_mixed(&client, &namespaces, "after", 10).await;
+    create_mixed(&s.client, &s.namespaces, "after", 10).await;
     let created = back.elapsed();
     eventually(
         Duration::from_secs(60),
         "a status on the new tickets",
         async || {
-            let all = list_tickets(&client, &namespaces).await.ok()?;
+            let all = list_tickets(&s.client, &s.namespaces).await.ok()?;
             let with_status = all
                 .iter()
                 .filter(|(k, t)| k.1.starts_with("after") && t.status.is_some())
@@ -1091,9 +1018,9 @@ async fn kube_apiserver_down_for_30s_the_operator_backs_off_without_a_storm() {
     )
     .await;
     let statuses = back.elapsed();
-    converge(cp, &client, &model, 30, Duration::from_secs(60), Some(&op)).await;
+    s.converge(30, Duration::from_secs(60)).await;
     let recovered = back.elapsed();
-    let alive = op.pid() == Some(pid) && process_alive(pid);
+    let alive = s.same_process();
 
     eprintln!("---- kube-apiserver down (SIGKILL) for {down_for:.1?} under a running operator");
     eprintln!(

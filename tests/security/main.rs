@@ -31,7 +31,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client, ResourceExt};
 use serde_json::{Value, json};
-use support::{ControlPlane, client_from, eventually, repo_root, text};
+use support::{ControlPlane, client_from, eventually, forbidden, repo_root, text};
 use support_operator::api::{Ticket, Workspace, WorkspaceStatus};
 
 use operator::Operator;
@@ -131,18 +131,6 @@ fn service_account_kubeconfig(cp: &ControlPlane, token: &str) -> PathBuf {
 }
 
 // ---------------------------------------------------------------- helpers
-
-/// A request that must be refused by authorization: HTTP 403, printed.
-fn forbidden<T: std::fmt::Debug>(what: &str, result: Result<T, kube::Error>) -> String {
-    match result {
-        Err(kube::Error::Api(status)) if status.code == 403 => {
-            let first = status.message.lines().next().unwrap_or_default();
-            eprintln!("  refused   {what}: 403 {first}");
-            status.message.clone()
-        }
-        other => panic!("{what}: expected 403 Forbidden, got {other:?}"),
-    }
-}
 
 /// A request that must pass authorization: success, or 404 when the object
 /// it names does not exist (authorization came first).

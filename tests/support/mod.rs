@@ -345,6 +345,148 @@ impl ControlPlane {
     }
 }
 
+/// Waits (up to 30 s) until namespace `ns` exists: the operator makes a
+/// workspace's namespace.
+pub async fn wait_namespace(cp: &ControlPlane, ns: &str) {
+    let api: kube::Api<k8s_openapi::api::core::v1::Namespace> = kube::Api::all(cp.client().await);
+    eventually(
+        Duration::from_secs(30),
+        &format!("namespace {ns}"),
+        async || api.get_opt(ns).await.ok().flatten().map(|_| ()),
+    )
+    .await;
+}
+
+/// Applies examples/ as a user would, to a running operator: policies,
+/// tiers, workspaces and publishers, then (once the operator has made the
+/// workspaces' namespaces) the tickets.
+pub async fn apply_examples(cp: &ControlPlane) {
+    let examples = repo_root().join("examples");
+    for file in [
+        "policies.yaml",
+        "tiers.yaml",
+        "workspaces.yaml",
+        "publishers.yaml",
+    ] {
+        cp.kubectl_ok(&["apply", "-f", examples.join(file).to_str().unwrap()]);
+    }
+    for ns in ["finance-support", "marketing-support", "support-default"] {
+        wait_namespace(cp, ns).await;
+    }
+    cp.kubectl_ok(&[
+        "apply",
+        "-f",
+        examples.join("tickets.yaml").to_str().unwrap(),
+    ]);
+}
+
+/// Waits (up to 60 s) until every ticket of `manifests` holds, times aside
+/// ([`strip_times`]), the status `evaluate` gives at the same instant
+/// (retried: a phase may turn between the two reads); that evaluation. On
+/// failure, the differences and `log()` (what the operator logged).
+pub async fn statuses_as_evaluated(
+    client: &Client,
+    manifests: &support_operator::manifests::Manifests,
+    operator_namespace: &str,
+    log: impl Fn() -> String,
+) -> support_operator::evaluate::Evaluated {
+    use support_operator::api::Ticket;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let now = jiff::Timestamp::now();
+        let expected =
+            support_operator::evaluate::evaluate_manifests(manifests, now, operator_namespace);
+        let mut diffs = Vec::new();
+        for report in &expected.report.tickets {
+            let api: kube::Api<Ticket> = kube::Api::namespaced(client.clone(), &report.namespace);
+            let got = api
+                .get_opt(&report.name)
+                .await
+                .ok()
+                .flatten()
+                .and_then(|t| serde_json::to_value(t.status?).ok())
+                .map(strip_times);
+            let want = strip_times(serde_json::to_value(&report.status).unwrap());
+            if got.as_ref() != Some(&want) {
+                diffs.push(format!(
+                    "{}/{}:\n  cluster:  {}\n  evaluate: {}",
+                    report.namespace,
+                    report.name,
+                    got.unwrap_or(serde_json::Value::Null),
+                    want
+                ));
+            }
+        }
+        if diffs.is_empty() {
+            return expected;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "statuses differ from evaluate:\n{}\noperator log:\n{}",
+            diffs.join("\n"),
+            log()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Waits (up to 30 s) until the workspace slice of `namespace` (ConfigMap
+/// support-policy) holds the data `evaluate` gave for it in `expected`.
+pub async fn slice_as_evaluated(
+    client: &Client,
+    expected: &support_operator::evaluate::Evaluated,
+    namespace: &str,
+) {
+    let want = expected
+        .report
+        .config_maps
+        .iter()
+        .find(|c| c.metadata.namespace.as_deref() == Some(namespace))
+        .and_then(|c| c.data.clone())
+        .unwrap_or_else(|| panic!("evaluate gave no slice for {namespace}"));
+    let api: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
+        kube::Api::namespaced(client.clone(), namespace);
+    eventually(
+        Duration::from_secs(30),
+        &format!("{namespace}/support-policy"),
+        async || {
+            let cm = api.get_opt("support-policy").await.ok().flatten()?;
+            (cm.data.as_ref() == Some(&want)).then_some(())
+        },
+    )
+    .await;
+}
+
+/// A request that must be refused by authorization: a 403, whose message it
+/// gives, printed with the API server's words (an escalation refusal lists
+/// every rule not held: the first few say enough).
+pub fn forbidden<T: std::fmt::Debug>(what: &str, result: Result<T, kube::Error>) -> String {
+    match result {
+        Err(kube::Error::Api(status)) if status.code == 403 => {
+            let lines: Vec<&str> = status.message.lines().collect();
+            let shown = lines[..lines.len().min(4)].join("\n              ");
+            let more = match lines.len().saturating_sub(4) {
+                0 => String::new(),
+                n => format!("\n              ... and {n} more rules not held"),
+            };
+            eprintln!(
+                "  refused   {what}\n            HTTP 403 {}: {shown}{more}",
+                status.reason
+            );
+            status.message.clone()
+        }
+        other => panic!("{what}: expected 403 Forbidden, got {other:?}"),
+    }
+}
+
+/// The identity holding the Lease `name` of `leases`, if any.
+pub async fn lease_holder(
+    leases: &kube::Api<k8s_openapi::api::coordination::v1::Lease>,
+    name: &str,
+) -> Option<String> {
+    leases.get_opt(name).await.ok()??.spec?.holder_identity
+}
+
 /// Polls `check` every 200 ms until it gives a value, or `None` once
 /// `timeout` has passed.
 pub async fn poll<T>(timeout: Duration, mut check: impl AsyncFnMut() -> Option<T>) -> Option<T> {
