@@ -483,4 +483,25 @@ mod tests {
         }
         assert!(!kubes("Ticket", &cases[0].1).is_empty(), "the first case is refused");
     }
+
+    #[test]
+    fn guards_are_read_only_where_the_text_is_plain() {
+        let schema = json!({"properties": {"to": {}, "lang": {"default": "en"}}});
+        let g = |rule: &str| guards(&json!({"rule": rule}), &schema);
+        assert_eq!(g("!has(self.to) || self.to > self.from"), Some(vec!["to".into()]));
+        // Whole-rule shapes this reading does not model.
+        assert_eq!(g("self.to > self.from"), None);
+        assert_eq!(g("has(self.to) ? self.to > self.from : true || !has(self.to)"), None);
+        assert_eq!(g("!has(self.to) || self.to != 'x'"), None);
+        // Inside parentheses the `||` is not the rule's top.
+        assert_eq!(g("(!has(self.to) || false) && self.x"), None);
+        // A defaulted field is never absent when the rules run.
+        assert_eq!(g("!has(self.lang) || self.lang == self.x"), None);
+        // Transition rules are skipped without an old object.
+        assert_eq!(g("self == oldSelf"), Some(vec![]));
+        assert_eq!(
+            guards(&json!({"rule": "self == oldSelf", "optionalOldSelf": true}), &schema),
+            None
+        );
+    }
 }
