@@ -299,19 +299,24 @@ fn gate(args: &EvaluateArgs) -> GateOptions {
 /// Prints findings and a summary to stderr: exit 1 if any is an error (or
 /// a warning, with `--warnings-as-errors`).
 fn findings_exit(findings: &[Finding], manifests: &Manifests, args: &EvaluateArgs) -> ExitCode {
+    use std::io::Write;
     let mut errors = 0;
     let mut warnings = 0;
+    // Buffered: a hundred thousand tickets may carry tens of thousands of
+    // warnings, and standard error writes each line on its own otherwise.
+    // A closed standard error (`2>&-`) loses the lines, not the exit code.
+    let mut err = std::io::BufWriter::new(std::io::stderr().lock());
     for finding in findings {
-        match finding.severity {
+        let _ = match finding.severity {
             Severity::Error => {
                 errors += 1;
-                eprintln!("error: {finding}");
+                writeln!(err, "error: {finding}")
             }
             Severity::Warning => {
                 warnings += 1;
-                eprintln!("warning: {finding}");
+                writeln!(err, "warning: {finding}")
             }
-        }
+        };
     }
     let skipped = manifests.skipped.len();
     if errors + warnings > 0 || (skipped > 0 && !args.strict_kinds) {
@@ -319,8 +324,9 @@ fn findings_exit(findings: &[Finding], manifests: &Manifests, args: &EvaluateArg
         if skipped > 0 && !args.strict_kinds {
             line.push_str(&format!("; {skipped} objects of other kinds skipped"));
         }
-        eprintln!("{line}");
+        let _ = writeln!(err, "{line}");
     }
+    let _ = err.flush();
     if errors > 0 || (args.warnings_as_errors && warnings > 0) {
         ExitCode::from(EXIT_FINDINGS)
     } else {

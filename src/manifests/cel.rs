@@ -128,7 +128,11 @@ fn empty_node(memos: &mut usize) -> Node {
 /// The rule tree below `schema`, or `None` when no rule is there.
 fn build(schema: &Value, memos: &mut usize) -> Option<Node> {
     let mut node = empty_node(memos);
-    if let Some(rules) = schema.get(RULES).and_then(Value::as_array).filter(|a| !a.is_empty()) {
+    if let Some(rules) = schema
+        .get(RULES)
+        .and_then(Value::as_array)
+        .filter(|a| !a.is_empty())
+    {
         let reads = reads(rules);
         let mut own = own_rules_only(schema);
         // Where the rules read only some fields, the others (their
@@ -152,7 +156,10 @@ fn build(schema: &Value, memos: &mut usize) -> Option<Node> {
             .filter_map(|(name, s)| Some((name.clone(), build(s, memos)?)))
             .collect();
     }
-    node.items = schema.get("items").and_then(|s| build(s, memos)).map(Box::new);
+    node.items = schema
+        .get("items")
+        .and_then(|s| build(s, memos))
+        .map(Box::new);
     let preserve = schema
         .get("x-kubernetes-preserve-unknown-fields")
         .and_then(Value::as_bool)
@@ -166,7 +173,8 @@ fn build(schema: &Value, memos: &mut usize) -> Option<Node> {
     }
     for junctor in ["allOf", "oneOf", "anyOf"] {
         if let Some(list) = schema.get(junctor).and_then(Value::as_array) {
-            node.branches.extend(list.iter().filter_map(|s| build(s, memos)));
+            node.branches
+                .extend(list.iter().filter_map(|s| build(s, memos)));
         }
     }
     let empty = node.own.is_none()
@@ -221,7 +229,11 @@ fn reads(rules: &[Value]) -> Option<Vec<String>> {
                 if rest.starts_with(ident) {
                     continue; // `selfish`
                 }
-                let field: String = rest.strip_prefix('.')?.chars().take_while(|c| ident(*c)).collect();
+                let field: String = rest
+                    .strip_prefix('.')?
+                    .chars()
+                    .take_while(|c| ident(*c))
+                    .collect();
                 if field.is_empty() || field.contains("__") {
                     return None;
                 }
@@ -279,7 +291,9 @@ fn guards(rule: &Value, schema: &Value) -> Option<Vec<String>> {
         .filter_map(|d| {
             let f = d.trim().strip_prefix("!has(self.")?.strip_suffix(')')?;
             let plain = !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            let defaulted = schema.pointer(&format!("/properties/{f}/default")).is_some();
+            let defaulted = schema
+                .pointer(&format!("/properties/{f}/default"))
+                .is_some();
             (plain && !f.contains("__") && !defaulted).then(|| f.to_string())
         })
         .collect();
@@ -369,8 +383,11 @@ impl Walk<'_> {
                 found
             }
         };
-        self.out
-            .extend(refusals.into_iter().map(|(rel, message)| (at(path, &rel), message)));
+        self.out.extend(
+            refusals
+                .into_iter()
+                .map(|(rel, message)| (at(path, &rel), message)),
+        );
     }
 }
 
@@ -428,14 +445,15 @@ mod tests {
     fn kubes(kind: &str, object: &Value) -> Vec<Refusal> {
         let schema = without_status(&super::super::schema::schemas()[kind]);
         let compiled = compile_schema(&schema);
-        let mut out = match Validator::new().validate_compiled(&compiled, &without_status(object), None) {
-            Ok(()) => Vec::new(),
-            Err(e) => e
-                .into_vec()
-                .into_iter()
-                .map(|e| (e.field_path, e.message))
-                .collect(),
-        };
+        let mut out =
+            match Validator::new().validate_compiled(&compiled, &without_status(object), None) {
+                Ok(()) => Vec::new(),
+                Err(e) => e
+                    .into_vec()
+                    .into_iter()
+                    .map(|e| (e.field_path, e.message))
+                    .collect(),
+            };
         out.sort();
         out
     }
@@ -457,7 +475,10 @@ mod tests {
                                {"from": "2026-11-02T11:00:00Z"}]},
                     "status": {"redirect": {"contact": {}}}}),
             ),
-            ("Ticket", json!({"spec": {"openedAt": "2026-11-02T10:00:00Z", "language": "en-GB"}})),
+            (
+                "Ticket",
+                json!({"spec": {"openedAt": "2026-11-02T10:00:00Z", "language": "en-GB"}}),
+            ),
             // Defaults apply before the rules, in both walks.
             ("Ticket", json!({"spec": {}})),
             (
@@ -473,25 +494,41 @@ mod tests {
                 json!({"spec": {"namespace": "Bad_NS", "delegatedAdmins": [
                     {"contact": {}}, {"contact": {"email": "no-at", "phone": "x", "url": "ftp://x"}}]}}),
             ),
-            ("SupportTier", json!({"spec": {"escalation": [{"after": "2000%"}, {"after": "1h"}, {"after": "soon"}]}})),
+            (
+                "SupportTier",
+                json!({"spec": {"escalation": [{"after": "2000%"}, {"after": "1h"}, {"after": "soon"}]}}),
+            ),
             ("Publisher", json!({"spec": {"contact": {"email": "a@b"}}})),
         ];
         for (kind, object) in &cases {
             assert_eq!(ours(kind, object), kubes(kind, object), "{kind} {object}");
             // Twice: the second answer comes from the memo.
-            assert_eq!(ours(kind, object), kubes(kind, object), "{kind} {object} (remembered)");
+            assert_eq!(
+                ours(kind, object),
+                kubes(kind, object),
+                "{kind} {object} (remembered)"
+            );
         }
-        assert!(!kubes("Ticket", &cases[0].1).is_empty(), "the first case is refused");
+        assert!(
+            !kubes("Ticket", &cases[0].1).is_empty(),
+            "the first case is refused"
+        );
     }
 
     #[test]
     fn guards_are_read_only_where_the_text_is_plain() {
         let schema = json!({"properties": {"to": {}, "lang": {"default": "en"}}});
         let g = |rule: &str| guards(&json!({"rule": rule}), &schema);
-        assert_eq!(g("!has(self.to) || self.to > self.from"), Some(vec!["to".into()]));
+        assert_eq!(
+            g("!has(self.to) || self.to > self.from"),
+            Some(vec!["to".into()])
+        );
         // Whole-rule shapes this reading does not model.
         assert_eq!(g("self.to > self.from"), None);
-        assert_eq!(g("has(self.to) ? self.to > self.from : true || !has(self.to)"), None);
+        assert_eq!(
+            g("has(self.to) ? self.to > self.from : true || !has(self.to)"),
+            None
+        );
         assert_eq!(g("!has(self.to) || self.to != 'x'"), None);
         // Inside parentheses the `||` is not the rule's top.
         assert_eq!(g("(!has(self.to) || false) && self.x"), None);
@@ -500,7 +537,10 @@ mod tests {
         // Transition rules are skipped without an old object.
         assert_eq!(g("self == oldSelf"), Some(vec![]));
         assert_eq!(
-            guards(&json!({"rule": "self == oldSelf", "optionalOldSelf": true}), &schema),
+            guards(
+                &json!({"rule": "self == oldSelf", "optionalOldSelf": true}),
+                &schema
+            ),
             None
         );
     }
