@@ -401,7 +401,6 @@ fn free_addr() -> Res<String> {
 /// so the lease must expire; else SIGTERM, which releases it); the time
 /// until the standby runs its controllers is reported, then its writes over
 /// `idle` seconds. Returns the new leader.
-#[allow(clippy::too_many_arguments)]
 async fn failover(
     client: &Client,
     a: &Args,
