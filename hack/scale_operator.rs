@@ -30,6 +30,10 @@
 //! 10. Starts it again: time until the interrupted change is complete; then
 //!     SIGTERM when idle, and a restart with every ticket converged: time until
 //!     it runs, and its writes over the idle period (expected: none).
+//! 11. Leader failover with every ticket converged: a standby waits for the
+//!     lease; the leader gets SIGKILL (the lease must expire), then the new
+//!     leader SIGTERM (it releases the lease); each time, how long until the
+//!     standby runs its controllers, and its writes over the idle period.
 //!
 //! Figures only; nothing here is a pass/fail test.
 
@@ -308,13 +312,32 @@ fn start_operator(
     log: &str,
     leader_election: bool,
 ) -> Res<Child> {
+    start_replica(
+        path,
+        "scale-operator",
+        health,
+        concurrency,
+        log,
+        leader_election,
+    )
+}
+
+/// One replica under its own identity (a standby for the failover steps).
+fn start_replica(
+    path: &str,
+    identity: &str,
+    health: &str,
+    concurrency: usize,
+    log: &str,
+    leader_election: bool,
+) -> Res<Child> {
     let log = std::fs::File::create(log)?;
     Ok(Command::new(path)
         .args([
             "run",
             &format!("--leader-election={leader_election}"),
             "--identity",
-            "scale-operator",
+            identity,
             "--default-workspace=",
             "--health-addr",
             health,
@@ -349,15 +372,94 @@ async fn terminate(child: &mut Child, limit: Duration) -> Res<Duration> {
 }
 
 /// Waits until the operator's log says its controllers run (after the
-/// caches synced and, with leader election, the lease was taken).
+/// caches synced and, with leader election, the lease was taken): the
+/// moment `/readyz` turns 200.
 async fn running(log: &str, started: Instant, limit: Duration) -> Res<Duration> {
+    logged(log, "controllers running", started, limit).await
+}
+
+/// Waits until `log` contains `line`: the time since `started`.
+async fn logged(log: &str, line: &str, started: Instant, limit: Duration) -> Res<Duration> {
     while started.elapsed() < limit {
-        if std::fs::read_to_string(log).is_ok_and(|t| t.contains("controllers running")) {
+        if std::fs::read_to_string(log).is_ok_and(|t| t.contains(line)) {
             return Ok(started.elapsed());
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    Err(format!("no 'controllers running' in {log} after {limit:?}").into())
+    Err(format!("no '{line}' in {log} after {limit:?}").into())
+}
+
+fn free_addr() -> Res<String> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    Ok(format!("127.0.0.1:{port}"))
+}
+
+/// Leader failover with every ticket converged: a standby (`identity`) is
+/// started and waits for the lease; the leader is stopped (`kill`: SIGKILL,
+/// so the lease must expire; else SIGTERM, which releases it); the time
+/// until the standby runs its controllers is reported, then its writes over
+/// `idle` seconds. Returns the new leader.
+async fn failover(
+    client: &Client,
+    a: &Args,
+    leader: &mut Child,
+    identity: &str,
+    log: &str,
+    kill: bool,
+) -> Res<(Child, String)> {
+    let how = if kill { "SIGKILL" } else { "SIGTERM" };
+    let health = free_addr()?;
+    let mut standby = start_replica(&a.operator, identity, &health, a.concurrency, log, true)?;
+    let waiting = logged(
+        log,
+        "waiting for the leader lease",
+        Instant::now(),
+        Duration::from_secs(120),
+    )
+    .await;
+    if let Err(e) = waiting {
+        let _ = standby.kill();
+        return Err(e);
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before = requests(client).await?;
+    let started = Instant::now();
+    if kill {
+        leader.kill()?;
+        leader.wait()?;
+    } else {
+        terminate(leader, Duration::from_secs(60)).await?;
+    }
+    let ready = match running(log, started, Duration::from_secs(300)).await {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = standby.kill();
+            return Err(e);
+        }
+    };
+    figure(
+        &format!("failover ({how} to the leader): standby running"),
+        format!("{:.1}s", ready.as_secs_f64()),
+    );
+    tokio::time::sleep(Duration::from_secs(a.idle)).await;
+    let after = requests(client).await?;
+    let (writes, by) = delta(&before, &after, true);
+    let routing = writes_of(&health, "routing");
+    figure(
+        &format!("failover ({how}) + {} s: status writes", a.idle),
+        operator_writes(&health) - routing,
+    );
+    figure(
+        &format!("failover ({how}) + {} s: routing writes", a.idle),
+        routing,
+    );
+    figure(
+        &format!("failover ({how}) + {} s: API writes (ours)", a.idle),
+        format!("{writes:.0} {by:?}"),
+    );
+    Ok((standby, health))
 }
 
 fn tier_name(i: usize) -> String {
@@ -699,10 +801,7 @@ async fn main() -> Res<()> {
     };
 
     // 3. The operator from cold: every ticket gets its status.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let health = format!("127.0.0.1:{port}");
+    let health = free_addr()?;
     let log = std::env::var("OPERATOR_LOG").unwrap_or_else(|_| "/tmp/scale-operator.log".into());
     let before = requests(&client).await?;
     let started = Instant::now();
@@ -993,7 +1092,28 @@ async fn main() -> Res<()> {
             "restarted operator peak RSS",
             format!("{:.1} MiB", peak_rss_mib(operator.id())),
         );
-        let _ = terminate(&mut operator, Duration::from_secs(60)).await;
+
+        // Leader failover, twice: the leader killed (its lease must expire),
+        // then the new leader stopped with SIGTERM (it releases the lease).
+        let (mut second, _) = failover(
+            &client,
+            &a,
+            &mut operator,
+            "scale-operator-b",
+            &format!("{log}.4"),
+            true,
+        )
+        .await?;
+        let (mut third, _) = failover(
+            &client,
+            &a,
+            &mut second,
+            "scale-operator-c",
+            &format!("{log}.5"),
+            false,
+        )
+        .await?;
+        let _ = terminate(&mut third, Duration::from_secs(60)).await;
     }
 
     // The bare client makes the same change's status writes.

@@ -79,6 +79,92 @@ pub struct WorkspaceLabels {
     pub workspace: String,
 }
 
+/// Each ticket's last gauge labels, compactly: at 50,000 tickets a map
+/// from `(namespace, name)` to three label strings held about 400 bytes per
+/// ticket. Here a ticket is one `namespace/name` key (a namespace holds no
+/// `/`) and a 4-byte index into the few distinct label sets (workspaces ×
+/// severities × phases), which are counted as they are used so the gauges
+/// can be rebuilt without a walk over every ticket.
+#[derive(Default)]
+struct LastLabels {
+    by_ticket: HashMap<Box<str>, u32>,
+    sets: Vec<TicketLabels>,
+    ids: HashMap<TicketLabels, u32>,
+    /// Tickets per label set, by index.
+    counts: Vec<i64>,
+}
+
+impl LastLabels {
+    fn key(namespace: &str, name: &str) -> Box<str> {
+        format!("{namespace}/{name}").into_boxed_str()
+    }
+
+    fn id(&mut self, labels: &TicketLabels) -> u32 {
+        if let Some(id) = self.ids.get(labels) {
+            return *id;
+        }
+        let id = u32::try_from(self.sets.len()).unwrap_or(u32::MAX);
+        self.sets.push(labels.clone());
+        self.counts.push(0);
+        self.ids.insert(labels.clone(), id);
+        id
+    }
+
+    fn count(&mut self, id: u32, by: i64) {
+        if let Some(c) = self.counts.get_mut(id as usize) {
+            *c += by;
+        }
+    }
+
+    /// Records the ticket's labels; the labels it had before, if any.
+    fn insert(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        labels: &TicketLabels,
+    ) -> Option<TicketLabels> {
+        let id = self.id(labels);
+        self.count(id, 1);
+        let previous = self.by_ticket.insert(Self::key(namespace, name), id)?;
+        self.count(previous, -1);
+        self.sets.get(previous as usize).cloned()
+    }
+
+    /// Forgets the ticket; the labels it had, if any.
+    fn remove(&mut self, namespace: &str, name: &str) -> Option<TicketLabels> {
+        let previous = self.by_ticket.remove(&*Self::key(namespace, name))?;
+        self.count(previous, -1);
+        self.sets.get(previous as usize).cloned()
+    }
+
+    /// Forgets every ticket counted under this workspace label.
+    fn forget_workspace(&mut self, workspace: &str) {
+        let gone: HashSet<u32> = self
+            .ids
+            .iter()
+            .filter(|(l, _)| l.workspace == workspace)
+            .map(|(_, id)| *id)
+            .collect();
+        if gone.is_empty() {
+            return;
+        }
+        self.by_ticket.retain(|_, id| !gone.contains(id));
+        for id in gone {
+            if let Some(c) = self.counts.get_mut(id as usize) {
+                *c = 0;
+            }
+        }
+    }
+
+    /// Each label set that counts at least one ticket, with its count.
+    fn counts(&self) -> impl Iterator<Item = (&TicketLabels, i64)> {
+        self.sets
+            .iter()
+            .zip(self.counts.iter().copied())
+            .filter(|(_, c)| *c > 0)
+    }
+}
+
 /// Every metric the operator exports.
 pub struct Metrics {
     pub registry: Registry,
@@ -94,7 +180,8 @@ pub struct Metrics {
     pub breaches: Family<WorkspaceLabels, Counter>,
     pub first_response: Family<WorkspaceLabels, Histogram>,
     pub status_writes: Family<ControllerLabels, Counter>,
-    last_labels: Mutex<HashMap<(String, String), TicketLabels>>,
+    /// Each ticket's last labels, kept compactly ([`LastLabels`]).
+    last_labels: Mutex<LastLabels>,
     /// Workspace label values in use, for [`Metrics::retain_workspaces`].
     workspaces: Mutex<HashSet<String>>,
 }
@@ -203,7 +290,7 @@ impl Metrics {
             breaches,
             first_response,
             status_writes,
-            last_labels: Mutex::new(HashMap::new()),
+            last_labels: Mutex::new(LastLabels::default()),
             workspaces: Mutex::new(HashSet::new()),
         }
     }
@@ -250,7 +337,7 @@ impl Metrics {
             .collect();
         for workspace in gone {
             seen.remove(&workspace);
-            last.retain(|_, l| l.workspace != workspace);
+            last.forget_workspace(&workspace);
             let labels = WorkspaceLabels { workspace };
             self.breaches.remove(&labels);
             self.first_response.remove(&labels);
@@ -258,8 +345,8 @@ impl Metrics {
         // Ticket series whose workspace went: gauges are rebuilt from what
         // remains, so a count never goes stale.
         self.tickets.clear();
-        for labels in last.values() {
-            self.tickets.get_or_create(labels).inc();
+        for (labels, count) in last.counts() {
+            self.tickets.get_or_create(labels).set(count);
         }
     }
 
@@ -321,8 +408,8 @@ impl Metrics {
             return;
         };
         let previous = match &labels {
-            Some(l) => last.insert(key, l.clone()),
-            None => last.remove(&key),
+            Some(l) => last.insert(&key.0, &key.1, l),
+            None => last.remove(&key.0, &key.1),
         };
         if previous == labels {
             return;

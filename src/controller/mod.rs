@@ -10,6 +10,7 @@ pub mod readiness;
 pub mod routing;
 pub mod status;
 pub mod ticket;
+pub mod wakeup;
 pub mod workspace;
 pub mod world;
 
@@ -202,6 +203,7 @@ async fn controllers(
     })
     .applied_objects();
 
+    let tickets_listed = ticket_store.clone();
     let ticket_controller = Controller::for_stream(ticket_stream, ticket_store)
         .with_config(ControllerConfig::default().concurrency(settings.ticket_concurrency))
         .reconcile_on(receivers.tickets)
@@ -213,8 +215,22 @@ async fn controllers(
         )
         .for_each(|result| errors::settle(ctx.clone(), ticket::CONTROLLER, result));
 
-    let workspace_controller =
-        workspace::controller(ctx.clone(), receivers.workspaces, shutdown.clone());
+    // A workspace's open, at-risk and breached counts come from the ticket
+    // index: judged before every ticket was listed they would be written
+    // low and then right again, two writes per workspace at each restart or
+    // failover. Its triggers wait in their channel meanwhile.
+    let workspace_triggers = receivers.workspaces;
+    let workspace_controller = {
+        let ctx = ctx.clone();
+        let shutdown = shutdown.clone();
+        async move {
+            tokio::select! {
+                _ = tickets_listed.wait_until_ready() => {}
+                _ = shutdown.clone().wait() => return,
+            }
+            workspace::controller(ctx, workspace_triggers, shutdown).await;
+        }
+    };
     let policy_controller =
         readiness::run::<SlaPolicy>(ctx.clone(), receivers.policies, shutdown.clone());
     let tier_controller =
@@ -225,6 +241,9 @@ async fn controllers(
     let default_workspace = workspace::keep_default(ctx.clone(), shutdown.clone());
     let forget_workspaces =
         forget_deleted_workspaces(world.clone(), metrics.clone(), shutdown.clone());
+    let wakeups = world
+        .wakeups
+        .run(world.triggers.tickets.clone(), shutdown.clone());
 
     health.ready.store(true, Ordering::Relaxed);
     tracing::info!("controllers running");
@@ -237,7 +256,8 @@ async fn controllers(
             publisher_controller,
             publisher,
             default_workspace,
-            forget_workspaces
+            forget_workspaces,
+            wakeups
         )
     };
     // After a stop no new work starts; work in flight gets SHUTDOWN_GRACE
@@ -290,6 +310,7 @@ fn index_ticket_event(world: &World, metrics: &Metrics, event: &watcher::Event<T
     let namespace = ticket.namespace().unwrap_or_default();
     if deleted {
         metrics.set_ticket((namespace.clone(), ticket.name_any()), None);
+        world.wakeups.set(&namespace, &ticket.name_any(), None);
     }
     if moved {
         world.ticket_moved(&namespace);

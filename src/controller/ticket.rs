@@ -12,7 +12,7 @@ use kube::api::{Api, PostParams};
 use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
 
-use super::context::{Context, Error, requeue_at};
+use super::context::{Context, Error};
 use super::status::{self, FIELD_MANAGER};
 use crate::api::{Phase, Ticket, TicketStatus};
 use crate::deadline::plan::Plan;
@@ -25,10 +25,14 @@ use crate::metrics::TicketLabels;
 /// managedFields and kubectl's `last-applied-configuration` (a second copy
 /// of the spec), and the title (no rule reads it); for a resolved ticket
 /// also the reasons written on its pauses (shown only while paused, which a
-/// resolved ticket never is again). tests/cache_memory.rs measures it.
+/// resolved ticket never is again). Labels go too (no rule reads a ticket's
+/// labels; nothing selects tickets by them). tests/cache_memory.rs measures it.
 ///
-/// The conditions' messages go too: no rule and no transition reads a
-/// previous message, and they are the larger part of a status. Whether a
+/// The conditions' messages and reasons go too, and the status's strings
+/// that only the status being written is read for (workspace, tier,
+/// severity, calendar, a downgrade's words, the escalation queue): no rule
+/// and no transition reads them from a previous status, and they are the
+/// larger part of a status. Whether a
 /// write is due is then decided on a digest of the status as it came
 /// ([`status_unchanged`]), which the cached copy carries in place of its
 /// first condition's message (a map of its own would cost more than the
@@ -41,13 +45,30 @@ pub fn slim(ticket: &mut Ticket) {
             ticket.metadata.annotations = None;
         }
     }
+    ticket.metadata.labels = None;
     if let Some(status) = ticket.status.as_mut() {
         let digest = digest(status);
         for c in &mut status.conditions {
             c.message = String::new();
+            c.reason = String::new();
         }
         if let Some(first) = status.conditions.first_mut() {
             first.message = format!("{DIGEST_PREFIX}{digest:016x}");
+        }
+        // Read only from the status being written, never from the one
+        // held: the rules keep a condition's transition time by its type
+        // and status, and the transitions compare phase, redirect,
+        // escalation level and whether a downgrade exists.
+        status.workspace = None;
+        status.tier = None;
+        status.severity = None;
+        status.calendar = None;
+        if let Some(d) = status.downgrade.as_mut() {
+            d.from = String::new();
+            d.reason = String::new();
+        }
+        if let Some(e) = status.escalation.as_mut() {
+            e.queue = String::new();
         }
     }
     ticket.spec.title = String::new();
@@ -130,7 +151,10 @@ pub async fn reconcile(ticket: Arc<Ticket>, ctx: Arc<Context>) -> Result<Action,
             phase: eval.status.phase.map_or("", Phase::as_str).to_string(),
         }),
     );
-    Ok(requeue_at(eval.next_change, now))
+    // The next look is kept by the world's wake-ups, not kube-runtime's
+    // scheduler (see controller::wakeup: a tenth of the memory per ticket).
+    ctx.world.wakeups.set(&namespace, &name, eval.next_change);
+    Ok(Action::await_change())
 }
 
 /// The business seconds to the first response, once, when it is recorded.

@@ -8,7 +8,7 @@
 //! publisher they name), never by
 //! relisting or scanning every ticket.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -31,13 +31,14 @@ pub type TicketKey = (String, String);
 /// Where tickets are, for finding the ones a change affects.
 #[derive(Default, Debug)]
 pub struct TicketIndex {
-    by_namespace: HashMap<String, BTreeSet<String>>,
+    /// Every ticket by namespace, with its phase: one entry per ticket
+    /// (the index is per ticket, so it keeps no second key for the phase).
+    by_namespace: HashMap<String, BTreeMap<String, Option<Phase>>>,
     by_explicit_tier: HashMap<String, BTreeSet<TicketKey>>,
     explicit_tier: HashMap<TicketKey, String>,
     /// Tickets by the Publisher their `spec.product.publisher` names.
     by_publisher: HashMap<String, BTreeSet<TicketKey>>,
     publisher: HashMap<TicketKey, String>,
-    phase: HashMap<TicketKey, Phase>,
 }
 
 impl TicketIndex {
@@ -61,15 +62,15 @@ impl TicketIndex {
             }
         }
         if deleted {
-            if let Some(set) = self.by_namespace.get_mut(&key.0) {
-                set.remove(&key.1);
+            let Some(names) = self.by_namespace.get_mut(&key.0) else {
+                return false;
+            };
+            let phase = names.remove(&key.1);
+            if names.is_empty() {
+                self.by_namespace.remove(&key.0);
             }
-            return self.phase.remove(&key).is_some();
+            return phase.flatten().is_some();
         }
-        self.by_namespace
-            .entry(key.0.clone())
-            .or_default()
-            .insert(key.1.clone());
         if let Some(tier) = &ticket.spec.tier {
             self.by_explicit_tier
                 .entry(tier.clone())
@@ -90,10 +91,13 @@ impl TicketIndex {
             self.publisher.insert(key.clone(), publisher.clone());
         }
         let phase = ticket.status.as_ref().and_then(|s| s.phase);
-        match phase {
-            Some(p) => self.phase.insert(key, p) != Some(p),
-            None => self.phase.remove(&key).is_some(),
-        }
+        let (namespace, name) = key;
+        self.by_namespace
+            .entry(namespace)
+            .or_default()
+            .insert(name, phase)
+            .flatten()
+            != phase
     }
 
     /// Tickets whose `spec.product.publisher` names this Publisher.
@@ -102,13 +106,18 @@ impl TicketIndex {
     }
 
     pub fn in_namespace(&self, namespace: &str) -> impl Iterator<Item = &String> {
-        self.by_namespace.get(namespace).into_iter().flatten()
+        self.by_namespace
+            .get(namespace)
+            .into_iter()
+            .flat_map(|n| n.keys())
     }
 
     pub fn phase(&self, namespace: &str, name: &str) -> Option<Phase> {
-        self.phase
-            .get(&(namespace.to_string(), name.to_string()))
+        self.by_namespace
+            .get(namespace)?
+            .get(name)
             .copied()
+            .flatten()
     }
 
     fn explicit_tier(&self, namespace: &str, name: &str) -> Option<&String> {
@@ -161,6 +170,8 @@ pub struct World {
     /// for the same reason.
     pub bindings: Store<RoleBinding>,
     pub index: RwLock<TicketIndex>,
+    /// When each ticket is next looked at (rule 10).
+    pub wakeups: super::wakeup::Wakeups,
     pub triggers: Triggers,
     version: AtomicU64,
     catalog: Mutex<(u64, Arc<Catalog>)>,
@@ -228,6 +239,7 @@ impl World {
             namespaces,
             bindings,
             index: RwLock::new(TicketIndex::default()),
+            wakeups: super::wakeup::Wakeups::default(),
             triggers: Triggers {
                 tickets: t_tx,
                 workspaces: w_tx,
