@@ -407,9 +407,7 @@ fn evaluate(validator: &Validator, own: &CompiledSchema, value: &Value) -> Vec<R
 /// path relative to that node is `rel` (empty, `.field` or `field` from a
 /// rule's `fieldPath`).
 fn at(path: &str, rel: &str) -> String {
-    if path.is_empty() || rel.is_empty() {
-        format!("{path}{rel}")
-    } else if rel.starts_with('.') || rel.starts_with('[') {
+    if path.is_empty() || rel.is_empty() || rel.starts_with(['.', '[']) {
         format!("{path}{rel}")
     } else {
         format!("{path}.{rel}")
