@@ -6,20 +6,25 @@
 //! gives the same verdicts: it converts the subtree below every schema
 //! node into a CEL value, rule or no rule, and CEL's `matches()` builds
 //! its regular expression on every call. Over 100,000 tickets that made
-//! `evaluate` five times slower. So the walk here visits only the schema
-//! nodes that carry rules (and the paths down to them), hands each such
-//! node's value to the validator with that node's own rules (its schema
-//! kept whole below it, so values convert exactly as in the full walk),
-//! and remembers the verdict for scalar values: `language: en` is checked
-//! once, not once per ticket. The rules themselves, their messages and
-//! their field paths are kube's; `tests::the_walk_agrees_with_kubes` holds
-//! the two walks to the same answers.
+//! `evaluate` take 6.6 times the CPU it took before the gate. So the walk
+//! here visits only the schema nodes that carry rules (and the paths down
+//! to them) and hands each such node's value to the validator with that
+//! node's own rules (its schema kept whole below it, so values convert
+//! exactly as in the full walk). Verdicts are remembered for scalar values
+//! (`language: en` is checked once, not once per ticket); an object node
+//! whose rules read only `self.field` gets only those fields
+//! ([`Own::reads`]); a rule `!has(self.f) || …` is not run when `f` is
+//! absent ([`guards`]). The rules themselves, their messages and their
+//! field paths are kube's; `tests::the_walk_agrees_with_kubes` holds the
+//! two walks to the same answers.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 
 use kube::core::cel::{CompiledSchema, Validator, compile_schema};
 use serde_json::Value;
+
+use super::schema::join;
 
 const RULES: &str = "x-kubernetes-validations";
 
@@ -86,16 +91,18 @@ pub fn check(kind: &str, object: &Value) -> Vec<Refusal> {
             (Validator::new(), kinds, RefCell::new((0..memos).map(|_| Memo::default()).collect()))
         };
     }
-    let stripped;
-    let object = if object.get("status").is_some() {
-        stripped = without_status(object);
-        &stripped
-    } else {
-        object
-    };
     STATE.with(|(validator, kinds, memos)| {
         let Some(root) = kinds.get(kind) else {
             return Vec::new();
+        };
+        // The rule tree has no `status`, so the walk never enters it; only
+        // rules on the object itself would see it, and then it goes.
+        let stripped;
+        let object = if root.own.is_some() && object.get("status").is_some() {
+            stripped = without_status(object);
+            &stripped
+        } else {
+            object
         };
         let mut out = Vec::new();
         let mut walk = Walk {
@@ -411,14 +418,6 @@ fn at(path: &str, rel: &str) -> String {
         format!("{path}{rel}")
     } else {
         format!("{path}.{rel}")
-    }
-}
-
-fn join(path: &str, name: &str) -> String {
-    if path.is_empty() {
-        name.to_string()
-    } else {
-        format!("{path}.{name}")
     }
 }
 

@@ -131,7 +131,9 @@ fn required(
     }
 }
 
-fn join(path: &str, key: &str) -> String {
+/// `path.key`, or `key` at the top (the API server's field paths, and
+/// kube's CEL validator's).
+pub(super) fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
         key.to_string()
     } else {
