@@ -108,13 +108,21 @@ impl Wakeups {
                     let _ = tickets.unbounded_send(ObjectRef::new(name).within(namespace));
                 }
             }
-            let sleep = next.map_or(Duration::from_secs(3600), |t| {
-                let millis = t.saturating_sub(Timestamp::now().as_millisecond());
-                Duration::from_millis(u64::try_from(millis).unwrap_or(0))
-            });
+            // With nothing pending, only a new wake-up (or the stop) ends
+            // the wait: no timer runs for nothing.
+            let next = async {
+                match next {
+                    Some(t) => {
+                        let millis = t.saturating_sub(Timestamp::now().as_millisecond());
+                        let millis = u64::try_from(millis).unwrap_or(0);
+                        tokio::time::sleep(Duration::from_millis(millis)).await;
+                    }
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 _ = self.earlier.notified() => {}
-                _ = tokio::time::sleep(sleep) => {}
+                _ = next => {}
                 _ = shutdown.clone().wait() => return,
             }
         }
