@@ -10,6 +10,7 @@ pub mod readiness;
 pub mod routing;
 pub mod status;
 pub mod ticket;
+pub mod ticket_cache;
 pub mod wakeup;
 pub mod workspace;
 pub mod world;
@@ -28,9 +29,10 @@ use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, ResourceExt};
 
-use crate::api::{Publisher, SlaPolicy, SupportTier, Ticket, Workspace};
+use crate::api::{Publisher, SlaPolicy, SupportTier, Workspace};
 use crate::health::Health;
 use crate::metrics::Metrics;
+use ticket_cache::CachedTicket;
 use world::{Kind, World};
 
 use context::shutdown_signal;
@@ -186,15 +188,15 @@ async fn controllers(
     );
 
     // Tickets: one watch feeds the cache, the index and the controller.
-    let (ticket_store, ticket_writer) = kube::runtime::reflector::store::<Ticket>();
+    // Read straight into the cache's compact form (controller::ticket_cache).
+    let (ticket_store, ticket_writer) = kube::runtime::reflector::store::<CachedTicket>();
     let index_world = world.clone();
     let index_metrics = metrics.clone();
     let ticket_stream = watcher(
-        Api::<Ticket>::all(client.clone()),
+        Api::<CachedTicket>::all(client.clone()),
         watcher::Config::default(),
     )
     .backoff(WatchBackoff::default())
-    .modify(ticket::slim)
     .reflect(ticket_writer)
     .inspect(move |event| {
         if let Ok(event) = event {
@@ -297,7 +299,7 @@ async fn forget_deleted_workspaces(world: Arc<World>, metrics: Arc<Metrics>, shu
     }
 }
 
-fn index_ticket_event(world: &World, metrics: &Metrics, event: &watcher::Event<Ticket>) {
+fn index_ticket_event(world: &World, metrics: &Metrics, event: &watcher::Event<CachedTicket>) {
     let (ticket, deleted) = match event {
         watcher::Event::Apply(t) | watcher::Event::InitApply(t) => (t, false),
         watcher::Event::Delete(t) => (t, true),

@@ -14,114 +14,15 @@ use kube::{Resource, ResourceExt};
 
 use super::context::{Context, Error};
 use super::status::{self, FIELD_MANAGER};
+use super::ticket_cache::CachedTicket;
 use crate::api::{Phase, Ticket, TicketStatus};
 use crate::deadline::plan::Plan;
 use crate::deadline::{TicketInput, evaluate};
 use crate::metrics::TicketLabels;
 
-/// What the ticket cache keeps of a ticket: everything the rules and the
-/// status comparison read, nothing else. Tickets outnumber every other
-/// object, and resolved ones pile up for ever, so per ticket this drops
-/// managedFields and kubectl's `last-applied-configuration` (a second copy
-/// of the spec), and the title (no rule reads it); for a resolved ticket
-/// also the reasons written on its pauses (shown only while paused, which a
-/// resolved ticket never is again). Labels go too (no rule reads a ticket's
-/// labels; nothing selects tickets by them). tests/cache_memory.rs measures it.
-///
-/// The conditions' messages and reasons go too, and the status's strings
-/// that only the status being written is read for (workspace, tier,
-/// severity, calendar, a downgrade's words, the escalation queue): no rule
-/// and no transition reads them from a previous status, and they are the
-/// larger part of a status. Whether a
-/// write is due is then decided on a digest of the status as it came
-/// ([`status_unchanged`]), which the cached copy carries in place of its
-/// first condition's message (a map of its own would cost more than the
-/// messages saved).
-pub fn slim(ticket: &mut Ticket) {
-    ticket.managed_fields_mut().clear();
-    if let Some(annotations) = ticket.metadata.annotations.as_mut() {
-        annotations.remove(LAST_APPLIED);
-        if annotations.is_empty() {
-            ticket.metadata.annotations = None;
-        }
-    }
-    ticket.metadata.labels = None;
-    if let Some(status) = ticket.status.as_mut() {
-        let digest = digest(status);
-        for c in &mut status.conditions {
-            c.message = String::new();
-            c.reason = String::new();
-        }
-        if let Some(first) = status.conditions.first_mut() {
-            first.message = format!("{DIGEST_PREFIX}{digest:016x}");
-        }
-        // Read only from the status being written, never from the one
-        // held: the rules keep a condition's transition time by its type
-        // and status, and the transitions compare phase, redirect,
-        // escalation level and whether a downgrade exists.
-        status.workspace = None;
-        status.tier = None;
-        status.severity = None;
-        status.calendar = None;
-        if let Some(d) = status.downgrade.as_mut() {
-            d.from = String::new();
-            d.reason = String::new();
-        }
-        if let Some(e) = status.escalation.as_mut() {
-            e.queue = String::new();
-        }
-    }
-    ticket.spec.title = String::new();
-    // Resolved by its own spec (not by a status that may be stale): from
-    // here on no instant is in a pause as far as the phase is concerned.
-    if ticket
-        .spec
-        .resolved_at
-        .as_ref()
-        .is_some_and(|r| r.0 <= Timestamp::now())
-    {
-        for pause in &mut ticket.spec.pauses {
-            pause.reason = None;
-        }
-        ticket.spec.pauses.shrink_to_fit();
-    }
-}
-
-const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
-/// Marks the digest [`slim`] leaves in a cached status: in the operator's
-/// memory only, never written to the cluster (a message written by the
-/// rules never starts with a NUL).
-const DIGEST_PREFIX: &str = "\0digest:";
-
-/// A digest of a status as it serialises (what a write would send).
-fn digest(status: &TicketStatus) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    serde_json::to_vec(status)
-        .unwrap_or_default()
-        .hash(&mut hasher);
-    hasher.finish()
-}
-
-/// Whether `status` is what the cluster already holds for `ticket`: by the
-/// digest [`slim`] left, or by comparison for a ticket that was not thinned.
-pub fn status_unchanged(ticket: &Ticket, status: &TicketStatus) -> bool {
-    let Some(cached) = ticket.status.as_ref() else {
-        return false;
-    };
-    match cached
-        .conditions
-        .first()
-        .and_then(|c| c.message.strip_prefix(DIGEST_PREFIX))
-    {
-        Some(d) => d == format!("{:016x}", digest(status)),
-        None => cached == status,
-    }
-}
-
 pub const CONTROLLER: &str = "ticket";
 
-pub async fn reconcile(ticket: Arc<Ticket>, ctx: Arc<Context>) -> Result<Action, Error> {
+pub async fn reconcile(ticket: Arc<CachedTicket>, ctx: Arc<Context>) -> Result<Action, Error> {
     let _timer = ctx.metrics.reconcile(CONTROLLER);
     let namespace = ticket
         .namespace()
@@ -129,10 +30,11 @@ pub async fn reconcile(ticket: Arc<Ticket>, ctx: Arc<Context>) -> Result<Action,
     let name = ticket.name_any();
     let catalog = ctx.world.catalog();
     let now = Timestamp::now();
-    let input = TicketInput::of(&ticket, now);
-    let previous = ticket.status.as_ref();
+    let input = TicketInput::new(&ticket.metadata, &ticket.spec, now);
+    let previous = ticket.previous_status();
+    let previous = previous.as_ref();
     let eval = evaluate(&catalog, input, previous, now);
-    if !status_unchanged(&ticket, &eval.status) {
+    if !ticket.status_unchanged(&eval.status) {
         // Events first: were the process to die between the status write
         // and its Events, the restarted operator would find the transition
         // already in the cluster and never announce it. Announced first
@@ -195,7 +97,7 @@ struct Transition {
 /// none), and each has a name derived from the ticket and the transition (so
 /// a repeat after a crash is refused as AlreadyExists).
 async fn announce(
-    ticket: &Ticket,
+    ticket: &CachedTicket,
     before: Option<&TicketStatus>,
     after: &TicketStatus,
     ctx: &Context,

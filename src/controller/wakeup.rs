@@ -25,7 +25,7 @@ use kube::runtime::reflector::ObjectRef;
 use tokio::sync::Notify;
 
 use super::context::Shutdown;
-use crate::api::Ticket;
+use super::ticket_cache::CachedTicket;
 
 /// The pending wake-ups of tickets.
 #[derive(Default)]
@@ -100,7 +100,7 @@ impl Wakeups {
     }
 
     /// Sends each ticket to `tickets` when its wake-up is due, until stopped.
-    pub async fn run(&self, tickets: UnboundedSender<ObjectRef<Ticket>>, shutdown: Shutdown) {
+    pub async fn run(&self, tickets: UnboundedSender<ObjectRef<CachedTicket>>, shutdown: Shutdown) {
         loop {
             let (due, next) = self.take_due(Timestamp::now().as_millisecond());
             for key in due {

@@ -22,7 +22,8 @@ use k8s_openapi::api::rbac::v1::RoleBinding;
 use kube::core::PartialObjectMeta;
 
 use super::workspace::WORKSPACE_LABEL;
-use crate::api::{Phase, Publisher, SlaPolicy, SupportTier, Ticket, Workspace};
+use super::ticket_cache::CachedTicket;
+use crate::api::{Phase, Publisher, SlaPolicy, SupportTier, Workspace};
 use crate::catalog::{Catalog, NamespaceLabels};
 
 /// A ticket's key: (namespace, name).
@@ -43,7 +44,7 @@ pub struct TicketIndex {
 
 impl TicketIndex {
     /// Records a ticket (or its deletion); true when its phase changed.
-    pub fn update(&mut self, ticket: &Ticket, deleted: bool) -> bool {
+    pub fn update(&mut self, ticket: &CachedTicket, deleted: bool) -> bool {
         let key = (ticket.namespace().unwrap_or_default(), ticket.name_any());
         if let Some(old) = self.explicit_tier.remove(&key)
             && let Some(set) = self.by_explicit_tier.get_mut(&old)
@@ -90,7 +91,7 @@ impl TicketIndex {
                 .insert(key.clone());
             self.publisher.insert(key.clone(), publisher.clone());
         }
-        let phase = ticket.status.as_ref().and_then(|s| s.phase);
+        let phase = ticket.phase();
         let (namespace, name) = key;
         self.by_namespace
             .entry(namespace)
@@ -128,7 +129,7 @@ impl TicketIndex {
 
 /// Where controllers are told what to look at.
 pub struct Triggers {
-    pub tickets: UnboundedSender<ObjectRef<Ticket>>,
+    pub tickets: UnboundedSender<ObjectRef<CachedTicket>>,
     pub workspaces: UnboundedSender<ObjectRef<Workspace>>,
     pub policies: UnboundedSender<ObjectRef<SlaPolicy>>,
     pub tiers: UnboundedSender<ObjectRef<SupportTier>>,
@@ -139,7 +140,7 @@ pub struct Triggers {
 
 /// The receiving ends, handed to the controllers once.
 pub struct Receivers {
-    pub tickets: UnboundedReceiver<ObjectRef<Ticket>>,
+    pub tickets: UnboundedReceiver<ObjectRef<CachedTicket>>,
     pub workspaces: UnboundedReceiver<ObjectRef<Workspace>>,
     pub policies: UnboundedReceiver<ObjectRef<SlaPolicy>>,
     pub tiers: UnboundedReceiver<ObjectRef<SupportTier>>,
@@ -719,14 +720,14 @@ pub async fn watch_bindings(
 mod tests {
     use super::*;
 
-    fn ticket(ns: &str, name: &str, publisher: Option<&str>) -> Ticket {
+    fn ticket(ns: &str, name: &str, publisher: Option<&str>) -> CachedTicket {
         let mut spec = serde_json::json!({"title": "t", "severity": "A"});
         if let Some(p) = publisher {
             spec["product"] = serde_json::json!({"name": "x", "publisher": p});
         }
-        let mut t = Ticket::new(name, serde_json::from_value(spec).unwrap());
+        let mut t = crate::api::Ticket::new(name, serde_json::from_value(spec).unwrap());
         t.metadata.namespace = Some(ns.into());
-        t
+        t.into()
     }
 
     fn naming(index: &TicketIndex, publisher: &str) -> Vec<TicketKey> {

@@ -20,6 +20,7 @@ pub mod plan;
 pub mod resolve;
 
 use jiff::Timestamp;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 pub use phase::Snapshot;
 pub use plan::Plan;
@@ -43,15 +44,17 @@ impl<'a> TicketInput<'a> {
     /// created at its `creationTimestamp` (`now` for one not yet stored,
     /// as offline). The controller and `evaluate` both build it here.
     pub fn of(ticket: &'a Ticket, now: Timestamp) -> Self {
+        Self::new(&ticket.metadata, &ticket.spec, now)
+    }
+
+    /// The same from a ticket's parts (the controller's cache keeps no
+    /// whole `Ticket`).
+    pub fn new(metadata: &'a ObjectMeta, spec: &'a TicketSpec, now: Timestamp) -> Self {
         TicketInput {
-            namespace: ticket.metadata.namespace.as_deref().unwrap_or_default(),
-            spec: &ticket.spec,
-            created: ticket
-                .metadata
-                .creation_timestamp
-                .as_ref()
-                .map_or(now, |t| t.0),
-            generation: ticket.metadata.generation,
+            namespace: metadata.namespace.as_deref().unwrap_or_default(),
+            spec,
+            created: metadata.creation_timestamp.as_ref().map_or(now, |t| t.0),
+            generation: metadata.generation,
         }
     }
 
