@@ -197,6 +197,7 @@ async fn controllers(
         watcher::Config::default(),
     )
     .backoff(WatchBackoff::default())
+    .modify(CachedTicket::forget_version)
     .reflect(ticket_writer)
     .inspect(move |event| {
         if let Ok(event) = event {

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use k8s_openapi::api::events::v1 as events;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
+use kube::ResourceExt;
 use kube::api::{Api, PostParams};
 use kube::runtime::controller::Action;
-use kube::{Resource, ResourceExt};
 
 use super::context::{Context, Error};
 use super::status::{self, FIELD_MANAGER};
@@ -108,7 +108,7 @@ async fn announce(
     }
     let namespace = ticket.namespace().unwrap_or_default();
     let api: Api<events::Event> = Api::namespaced(ctx.client.clone(), &namespace);
-    let uid = ticket.uid().unwrap_or_default();
+    let uid = ticket.uid_text().unwrap_or_default();
     let now = Timestamp::now();
     for t in transitions {
         let event = events::Event {
@@ -122,7 +122,7 @@ async fn announce(
             reason: Some(t.reason.into()),
             note: Some(t.note.chars().take(1000).collect()),
             type_: Some(t.type_.into()),
-            regarding: Some(ticket.object_ref(&())),
+            regarding: Some(ticket.reference()),
             reporting_controller: Some(REPORTING_CONTROLLER.into()),
             reporting_instance: Some(ctx.settings.identity.clone()),
             ..events::Event::default()

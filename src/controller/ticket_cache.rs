@@ -28,6 +28,7 @@ use std::hash::{Hash, Hasher};
 
 use jiff::Timestamp;
 use k8s_openapi::NamespaceResourceScope;
+use k8s_openapi::api::core::v1::ObjectReference;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, ObjectMeta, Time};
 use kube::Resource;
 use serde::Deserialize;
@@ -42,6 +43,11 @@ pub struct CachedTicket {
     pub metadata: ObjectMeta,
     pub spec: TicketSpec,
     status: Option<CachedStatus>,
+    /// `metadata.uid` as 16 bytes, when it is a UUID as the API server
+    /// writes it (it is then not in `metadata`): the store keeps every
+    /// string of the metadata twice, once more in its key.
+    /// (Bytes, not a `u128`: an `Option<u128>` is 32 bytes, aligned to 16.)
+    uid: Option<[u8; 16]>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -94,18 +100,51 @@ impl From<Ticket> for CachedTicket {
         // Resolved by its own spec (not by a status that may be stale):
         // from here on no instant is in a pause as far as the phase is
         // concerned, so the words on its pauses are never shown again.
-        if spec.resolved_at.as_ref().is_some_and(|r| r.0 <= Timestamp::now()) {
+        if spec
+            .resolved_at
+            .as_ref()
+            .is_some_and(|r| r.0 <= Timestamp::now())
+        {
             for pause in &mut spec.pauses {
                 pause.reason = None;
             }
             spec.pauses.shrink_to_fit();
         }
+        let uid = metadata
+            .uid
+            .as_deref()
+            .and_then(uid_number)
+            .map(u128::to_be_bytes);
+        if uid.is_some() {
+            metadata.uid = None;
+        }
         CachedTicket {
             metadata,
             spec,
             status: status.as_ref().map(CachedStatus::of),
+            uid,
         }
     }
+}
+
+/// A UUID in the API server's spelling (lower-case, hyphens at 8-4-4-4-12)
+/// as a number; None for anything that would not read back the same.
+fn uid_number(uid: &str) -> Option<u128> {
+    let hex: String = uid.chars().filter(|c| *c != '-').collect();
+    let n = u128::from_str_radix(&hex, 16).ok()?;
+    (hex.len() == 32 && uid_text(n) == uid).then_some(n)
+}
+
+fn uid_text(n: u128) -> String {
+    let h = format!("{n:032x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
 }
 
 impl CachedStatus {
@@ -129,7 +168,10 @@ impl CachedStatus {
             digest: digest(status),
             phase: status.phase,
             conditions,
-            escalation: status.escalation.as_ref().map(|e| (e.level, e.support_type)),
+            escalation: status
+                .escalation
+                .as_ref()
+                .map(|e| (e.level, e.support_type)),
             downgraded: status.downgrade.is_some(),
             redirect: status.redirect.clone().map(Box::new),
         }
@@ -179,6 +221,28 @@ fn digest(status: &TicketStatus) -> u64 {
 }
 
 impl CachedTicket {
+    /// `metadata.uid`, wherever it is kept.
+    pub fn uid_text(&self) -> Option<String> {
+        self.uid
+            .map(|b| uid_text(u128::from_be_bytes(b)))
+            .or_else(|| self.metadata.uid.clone())
+    }
+
+    /// What an Event is `regarding`: the ticket with its uid.
+    pub fn reference(&self) -> ObjectReference {
+        ObjectReference {
+            uid: self.uid_text(),
+            ..self.object_ref(&())
+        }
+    }
+
+    /// Drops the resourceVersion once the watcher has read it (to resume
+    /// from): nothing after it reads a cached ticket's, and the store would
+    /// keep it twice.
+    pub fn forget_version(&mut self) {
+        self.metadata.resource_version = None;
+    }
+
     /// The status the cluster holds, as far as anything reads it back.
     pub fn previous_status(&self) -> Option<TicketStatus> {
         self.status.as_ref().map(CachedStatus::expand)
@@ -190,7 +254,9 @@ impl CachedTicket {
 
     /// Whether `status` is what the cluster already holds.
     pub fn status_unchanged(&self, status: &TicketStatus) -> bool {
-        self.status.as_ref().is_some_and(|s| s.digest == digest(status))
+        self.status
+            .as_ref()
+            .is_some_and(|s| s.digest == digest(status))
     }
 }
 
@@ -261,7 +327,11 @@ mod tests {
         for ticket in tickets {
             let cached = CachedTicket::from(ticket.clone());
             let status = ticket.status.clone().unwrap();
-            assert!(cached.status_unchanged(&status), "{:?}", ticket.metadata.name);
+            assert!(
+                cached.status_unchanged(&status),
+                "{:?}",
+                ticket.metadata.name
+            );
             assert_eq!(cached.phase(), status.phase);
             // Judged again later from the cached form, the ticket gets the
             // status it would get from the whole ticket: same transition
@@ -277,7 +347,10 @@ mod tests {
                 );
                 assert_eq!(whole.status, lean.status, "{:?}", ticket.metadata.name);
                 assert_eq!(whole.next_change, lean.next_change);
-                assert_eq!(cached.status_unchanged(&lean.status), whole.status == status);
+                assert_eq!(
+                    cached.status_unchanged(&lean.status),
+                    whole.status == status
+                );
             }
         }
     }
@@ -286,8 +359,17 @@ mod tests {
     fn every_condition_the_rules_write_is_kept() {
         for ticket in judged() {
             let written = ticket.status.clone().unwrap().conditions;
-            let kept = CachedTicket::from(ticket).previous_status().unwrap().conditions;
-            let key = |c: &Condition| (c.type_.clone(), c.status.clone(), c.last_transition_time.clone());
+            let kept = CachedTicket::from(ticket)
+                .previous_status()
+                .unwrap()
+                .conditions;
+            let key = |c: &Condition| {
+                (
+                    c.type_.clone(),
+                    c.status.clone(),
+                    c.last_transition_time.clone(),
+                )
+            };
             assert_eq!(
                 written.iter().map(key).collect::<Vec<_>>(),
                 kept.iter().map(key).collect::<Vec<_>>()
@@ -323,14 +405,23 @@ mod tests {
         let status = ticket.status.unwrap();
         assert_eq!(back.phase, status.phase);
         assert_eq!(back.redirect, status.redirect);
-        assert_eq!(back.escalation.as_ref().map(|e| (e.level, e.support_type)), Some((2, SupportType::Vendor)));
+        assert_eq!(
+            back.escalation.as_ref().map(|e| (e.level, e.support_type)),
+            Some((2, SupportType::Vendor))
+        );
         assert!(back.downgrade.is_some());
         // Kept: Breached, True, and since when. Not kept: a type no rule
         // writes, and a status that is neither True nor False.
         let c = &back.conditions;
         assert_eq!(c.len(), 1, "{c:?}");
-        assert_eq!((c[0].type_.as_str(), c[0].status.as_str()), ("Breached", "True"));
-        assert_eq!(c[0].last_transition_time, status.conditions[1].last_transition_time);
+        assert_eq!(
+            (c[0].type_.as_str(), c[0].status.as_str()),
+            ("Breached", "True")
+        );
+        assert_eq!(
+            c[0].last_transition_time,
+            status.conditions[1].last_transition_time
+        );
         assert!(cached.status_unchanged(&status));
         assert!(!cached.status_unchanged(&back));
     }
@@ -348,9 +439,38 @@ mod tests {
         assert_eq!(cached.spec.severity, "A");
         assert_eq!(cached.previous_status(), None);
         assert!(!cached.status_unchanged(&TicketStatus::default()));
-        let reference = cached.object_ref(&());
-        assert_eq!(reference.api_version.as_deref(), Some("supportpolicy.dev/v1alpha1"));
+        let reference = cached.reference();
+        assert_eq!(
+            reference.api_version.as_deref(),
+            Some("supportpolicy.dev/v1alpha1")
+        );
         assert_eq!(reference.kind.as_deref(), Some("Ticket"));
         assert_eq!(reference.uid.as_deref(), Some("u"));
+        assert_eq!(cached.uid_text().as_deref(), Some("u"));
+    }
+
+    #[test]
+    fn a_uid_reads_back_as_it_came() {
+        for uid in [
+            "6f1c2b1e-8d1a-4c3e-9f7a-000000000042",
+            "00000000-0000-0000-0000-000000000000",
+            "6F1C2B1E-8D1A-4C3E-9F7A-000000000042",
+            "6f1c2b1e8d1a4c3e9f7a000000000042",
+            "6f1c2b1e-8d1a-4c3e-9f7a-00000000004",
+            "not-a-uid",
+            "",
+        ] {
+            let ticket: Ticket = serde_json::from_value(json!({
+                "apiVersion": "supportpolicy.dev/v1alpha1", "kind": "Ticket",
+                "metadata": {"name": "t", "namespace": "n", "uid": uid},
+                "spec": {"title": "x", "severity": "A"}
+            }))
+            .unwrap();
+            let cached = CachedTicket::from(ticket);
+            assert_eq!(cached.uid_text().as_deref(), Some(uid));
+            assert_eq!(cached.reference().uid.as_deref(), Some(uid));
+        }
+        assert!(uid_number("6f1c2b1e-8d1a-4c3e-9f7a-000000000042").is_some());
+        assert!(uid_number("6F1C2B1E-8D1A-4C3E-9F7A-000000000042").is_none());
     }
 }

@@ -21,8 +21,8 @@ use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::api::rbac::v1::RoleBinding;
 use kube::core::PartialObjectMeta;
 
-use super::workspace::WORKSPACE_LABEL;
 use super::ticket_cache::CachedTicket;
+use super::workspace::WORKSPACE_LABEL;
 use crate::api::{Phase, Publisher, SlaPolicy, SupportTier, Workspace};
 use crate::catalog::{Catalog, NamespaceLabels};
 
