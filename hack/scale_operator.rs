@@ -302,7 +302,9 @@ fn writes_of(health: &str, controller: &str) -> f64 {
         .lines()
         .filter(|l| l.starts_with(&prefix))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
+        .sum::<f64>()
+        // An empty sum of floats is -0.0, printed "-0": no series is 0.
+        + 0.0
 }
 
 fn start_operator(

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::api::rbac::v1::RoleBinding;
 use kube::api::Api;
@@ -204,6 +204,10 @@ async fn controllers(
             index_ticket_event(&index_world, &index_metrics, event);
         }
     })
+    // A listed ticket is looked at through the wake-ups (a bounded number
+    // handed over at a time, see controller::wakeup); a change to one
+    // (after the list) straight away.
+    .try_filter(|event| std::future::ready(!matches!(event, watcher::Event::InitApply(_))))
     .applied_objects();
 
     let tickets_listed = ticket_store.clone();
@@ -302,7 +306,13 @@ async fn forget_deleted_workspaces(world: Arc<World>, metrics: Arc<Metrics>, shu
 
 fn index_ticket_event(world: &World, metrics: &Metrics, event: &watcher::Event<CachedTicket>) {
     let (ticket, deleted) = match event {
-        watcher::Event::Apply(t) | watcher::Event::InitApply(t) => (t, false),
+        watcher::Event::Apply(t) => (t, false),
+        watcher::Event::InitApply(t) => {
+            world
+                .wakeups
+                .look_now(&t.namespace().unwrap_or_default(), &t.name_any());
+            (t, false)
+        }
         watcher::Event::Delete(t) => (t, true),
         _ => return,
     };
@@ -313,7 +323,7 @@ fn index_ticket_event(world: &World, metrics: &Metrics, event: &watcher::Event<C
     let namespace = ticket.namespace().unwrap_or_default();
     if deleted {
         metrics.set_ticket((namespace.clone(), ticket.name_any()), None);
-        world.wakeups.set(&namespace, &ticket.name_any(), None);
+        world.wakeups.forget(&namespace, &ticket.name_any());
     }
     if moved {
         world.ticket_moved(&namespace);

@@ -28,6 +28,8 @@ pub async fn reconcile(ticket: Arc<CachedTicket>, ctx: Arc<Context>) -> Result<A
         .namespace()
         .ok_or(Error::MissingField("metadata.namespace"))?;
     let name = ticket.name_any();
+    // Before the world is read: a change after this point wakes it again.
+    ctx.world.wakeups.begin(&namespace, &name);
     let catalog = ctx.world.catalog();
     let now = Timestamp::now();
     let input = TicketInput::new(&ticket.metadata, &ticket.spec, now);
@@ -55,7 +57,9 @@ pub async fn reconcile(ticket: Arc<CachedTicket>, ctx: Arc<Context>) -> Result<A
     );
     // The next look is kept by the world's wake-ups, not kube-runtime's
     // scheduler (see controller::wakeup: a tenth of the memory per ticket).
-    ctx.world.wakeups.set(&namespace, &name, eval.next_change);
+    ctx.world
+        .wakeups
+        .finish(&namespace, &name, eval.next_change);
     Ok(Action::await_change())
 }
 

@@ -129,6 +129,9 @@ impl TicketIndex {
 
 /// Where controllers are told what to look at.
 pub struct Triggers {
+    /// Only [`super::wakeup::Wakeups::run`] sends here: every other reason
+    /// to look at a ticket goes through the wake-ups, which hand tickets
+    /// over a bounded number at a time.
     pub tickets: UnboundedSender<ObjectRef<CachedTicket>>,
     pub workspaces: UnboundedSender<ObjectRef<Workspace>>,
     pub policies: UnboundedSender<ObjectRef<SlaPolicy>>,
@@ -426,10 +429,7 @@ impl World {
                     return;
                 };
                 for (ns, ticket) in index.naming_publisher(name) {
-                    let _ = self
-                        .triggers
-                        .tickets
-                        .unbounded_send(ObjectRef::new(ticket).within(ns));
+                    self.wakeups.look_now(ns, ticket);
                 }
             }
         }
@@ -478,19 +478,13 @@ impl World {
             return;
         };
         for (ns, name) in index.by_explicit_tier.get(tier).into_iter().flatten() {
-            let _ = self
-                .triggers
-                .tickets
-                .unbounded_send(ObjectRef::new(name).within(ns));
+            self.wakeups.look_now(ns, name);
         }
         for ws in self.workspaces.state() {
             if ws.spec.tier == tier {
                 for name in index.in_namespace(&ws.spec.namespace) {
                     if index.explicit_tier(&ws.spec.namespace, name).is_none() {
-                        let _ = self
-                            .triggers
-                            .tickets
-                            .unbounded_send(ObjectRef::new(name).within(&ws.spec.namespace));
+                        self.wakeups.look_now(&ws.spec.namespace, name);
                     }
                 }
             }
@@ -502,10 +496,7 @@ impl World {
             return;
         };
         for name in index.in_namespace(namespace) {
-            let _ = self
-                .triggers
-                .tickets
-                .unbounded_send(ObjectRef::new(name).within(namespace));
+            self.wakeups.look_now(namespace, name);
         }
     }
 
