@@ -6,6 +6,7 @@
 pub mod context;
 pub mod errors;
 pub mod leader;
+pub mod memory;
 pub mod readiness;
 pub mod routing;
 pub mod status;

@@ -172,6 +172,10 @@ pub async fn publish(ctx: Arc<Context>, shutdown: Shutdown) {
                     in_flight.remove(&key);
                     settle(&ctx, &mut states, &mut table_state, key, outcome, data);
                 }
+                if tasks.is_empty() {
+                    // The round's documents are written and dropped.
+                    super::memory::release_freed();
+                }
                 continue;
             }
             _ = dirty.notified() => {
@@ -191,6 +195,10 @@ pub async fn publish(ctx: Arc<Context>, shutdown: Shutdown) {
         }
         let _timer = ctx.metrics.reconcile(CONTROLLER);
         let round = Round::plan(&ctx, &observed, &mut states, &mut table_state, &in_flight);
+        if round.jobs.is_empty() && tasks.is_empty() {
+            // Compiled, and nothing to write: the compile's memory is free.
+            super::memory::release_freed();
+        }
         for job in round.jobs {
             if shutdown.is_triggered() {
                 break;

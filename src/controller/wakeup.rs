@@ -68,6 +68,9 @@ struct Inner {
     /// Tickets handed to the controller and not yet begun, with when
     /// (milliseconds since the epoch).
     handed: HashMap<Arc<str>, i64>,
+    /// The handed were at most since they were last all begun: a burst,
+    /// whose memory is handed back when it ends ([`super::memory`]).
+    burst: bool,
 }
 
 impl Inner {
@@ -94,9 +97,19 @@ impl Wakeups {
         let key = format!("{namespace}/{name}");
         inner.remove(&key);
         let full = inner.handed.len() >= HANDED;
-        if inner.handed.remove(key.as_str()).is_some() && full {
-            drop(inner);
+        if inner.handed.remove(key.as_str()).is_none() {
+            return;
+        }
+        let ended = inner.burst && inner.handed.is_empty();
+        if ended {
+            inner.burst = false;
+        }
+        drop(inner);
+        if full {
             self.room.notify_one();
+        }
+        if ended {
+            super::memory::release_freed();
         }
     }
 
@@ -172,7 +185,9 @@ impl Wakeups {
             }
         }
         let next = inner.queue.first().map(|(t, _)| *t);
-        (due, next, inner.handed.len() >= HANDED)
+        let full = inner.handed.len() >= HANDED;
+        inner.burst |= full;
+        (due, next, full)
     }
 
     /// Sends each ticket to `tickets` when its wake-up is due and there is
@@ -316,6 +331,29 @@ mod tests {
         assert!(Timestamp::now() >= soon);
         shutdown.trigger();
         runner.await.unwrap();
+    }
+
+    /// The end of a burst (the hand was full, and every handed ticket has
+    /// begun) is when freed memory is handed back (controller::memory).
+    #[test]
+    fn a_burst_ends_when_every_handed_ticket_has_begun() {
+        let w = Wakeups::default();
+        let burst = |w: &Wakeups| w.inner.lock().unwrap().burst;
+        w.look_now("ns", "one");
+        let (due, _, full) = w.take_due(now());
+        assert!(!full && !burst(&w), "one ticket is no burst");
+        w.begin("ns", &due[0][3..]);
+        for i in 0..HANDED {
+            w.look_now("ns", &format!("t{i}"));
+        }
+        let (due, _, _) = w.take_due(now());
+        assert!(burst(&w));
+        for key in &due[..HANDED - 1] {
+            w.begin("ns", &key[3..]);
+        }
+        assert!(burst(&w), "one is still out");
+        w.begin("ns", &due[HANDED - 1][3..]);
+        assert!(!burst(&w));
     }
 
     #[tokio::test]
