@@ -1012,6 +1012,12 @@ async fn main() -> Res<()> {
         say("SIGTERM under load");
         let expected = Arc::new(change_policies(&client, &tickets, 2).await?);
         tokio::time::sleep(Duration::from_secs(3)).await;
+        // The whole run's peak: the policy change in flight is its busiest
+        // moment (read just before the signal; the process is gone after).
+        figure(
+            "operator peak RSS (whole run, at SIGTERM under load)",
+            format!("{:.1} MiB", peak_rss_mib(operator.id())),
+        );
         let took = terminate(&mut operator, Duration::from_secs(60)).await?;
         figure(
             "SIGTERM under load: process exited",

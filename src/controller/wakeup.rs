@@ -21,12 +21,12 @@
 //! [`HANDED`] tickets at a time are handed to the controller and not yet
 //! begun: the controller's scheduler would otherwise hold a request for
 //! every ticket at once (two copies of its reference and a delay-queue slot,
-//! about 440 bytes each; 22 MB at 50,000 tickets, the largest peak of the
-//! resident set at that size). A reconcile that begins makes room for the
-//! next. A ticket's pending wake-up is dropped when its reconcile begins,
-//! and the instant that reconcile computes is kept only if nothing earlier
-//! was asked meanwhile (a change that arrives during a reconcile which read
-//! the world before it is looked at again).
+//! about 440 bytes each, 22 MB at 50,000 tickets; measured at that size the
+//! hand lowered the resident set's peaks by 6 to 10 MiB). A reconcile that
+//! begins makes room for the next. A ticket's pending wake-up is dropped
+//! when its reconcile begins, and the instant that reconcile computes is
+//! kept only if nothing earlier was asked meanwhile (a change that arrives
+//! during a reconcile which read the world before it is looked at again).
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
