@@ -9,12 +9,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jiff::Timestamp;
+use kube::Client;
 use kube::runtime::controller::Action;
 use kube::runtime::events::Recorder;
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::utils::{Backoff, ResetTimerBackoff};
 use kube::runtime::watcher::ExponentialBackoff;
-use kube::{Client, Resource};
 
 use super::errors;
 use super::world::World;
@@ -242,7 +242,7 @@ fn random_fraction() -> f64 {
 /// Per-object backoff, and the error made visible on the object: an Event
 /// each time (the recorder folds repeats into a series) and the `Reconciled`
 /// condition at the first failure of a run (see [`errors`]).
-pub fn error_policy<K: Resource<DynamicType = ()> + Send + Sync + 'static>(
+pub fn error_policy<K: errors::Regarding + Send + Sync + 'static>(
     controller: &'static str,
 ) -> impl Fn(Arc<K>, &Error, Arc<Context>) -> Action {
     move |obj, error, ctx| {

@@ -9,6 +9,7 @@
 use std::sync::Arc;
 
 use jiff::Timestamp;
+use k8s_openapi::api::core::v1::ObjectReference;
 use kube::runtime::events::{Event, EventType};
 use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
@@ -16,14 +17,36 @@ use serde_json::json;
 
 use super::context::{Context, Error};
 use super::status;
+use super::ticket_cache::CachedTicket;
 use crate::api::condition::condition;
+use crate::api::{Publisher, SlaPolicy, SupportTier, Workspace};
 
 /// Field manager of the `Reconciled` condition.
 pub const FIELD_MANAGER: &str = "support-operator-errors";
 pub const CONDITION: &str = "Reconciled";
 
+/// What an error Event is `regarding`. `kubectl describe` finds an
+/// object's Events by its uid, so the reference must carry it; a cached
+/// ticket keeps its uid outside its metadata
+/// ([`CachedTicket::reference`]).
+pub trait Regarding: Resource<DynamicType = ()> {
+    fn regarding(&self) -> ObjectReference {
+        self.object_ref(&())
+    }
+}
+
+impl Regarding for SlaPolicy {}
+impl Regarding for SupportTier {}
+impl Regarding for Publisher {}
+impl Regarding for Workspace {}
+impl Regarding for CachedTicket {
+    fn regarding(&self) -> ObjectReference {
+        self.reference()
+    }
+}
+
 /// Publishes the Event and sets the condition for a failed reconcile.
-pub async fn surface<K: Resource<DynamicType = ()>>(
+pub async fn surface<K: Regarding>(
     ctx: Arc<Context>,
     obj: Arc<K>,
     error_reason: &'static str,
@@ -37,7 +60,7 @@ pub async fn surface<K: Resource<DynamicType = ()>>(
         action: "Reconcile".into(),
         secondary: None,
     };
-    if let Err(e) = ctx.recorder.publish(&event, &obj.object_ref(&())).await {
+    if let Err(e) = ctx.recorder.publish(&event, &obj.regarding()).await {
         tracing::debug!(error = %e, "could not publish the error event");
     }
     let now = Timestamp::now();

@@ -27,6 +27,7 @@ use kube::api::Api;
 use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{Config as ControllerConfig, Controller};
 use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, ResourceExt};
 
@@ -193,6 +194,7 @@ async fn controllers(
     let (ticket_store, ticket_writer) = kube::runtime::reflector::store::<CachedTicket>();
     let index_world = world.clone();
     let index_metrics = metrics.clone();
+    let index_store = ticket_store.clone();
     let ticket_stream = watcher(
         Api::<CachedTicket>::all(client.clone()),
         watcher::Config::default(),
@@ -202,12 +204,12 @@ async fn controllers(
     .reflect(ticket_writer)
     .inspect(move |event| {
         if let Ok(event) = event {
-            index_ticket_event(&index_world, &index_metrics, event);
+            index_ticket_event(&index_world, &index_metrics, &index_store, event);
         }
     })
-    // A listed ticket is looked at through the wake-ups (a bounded number
-    // handed over at a time, see controller::wakeup); a change to one
-    // (after the list) straight away.
+    // Listed tickets are looked at through the wake-ups once the list is
+    // done (a bounded number handed over at a time, see controller::wakeup);
+    // a change to one (after the list) straight away.
     .try_filter(|event| std::future::ready(!matches!(event, watcher::Event::InitApply(_))))
     .applied_objects();
 
@@ -285,6 +287,42 @@ async fn controllers(
     Ok(())
 }
 
+/// The watch has listed every ticket (at start, or again after it lost its
+/// place) and the store now holds them: each is looked at, and a ticket
+/// that went while the watch was away is forgotten (index, metric series,
+/// wake-up). Not at each listed ticket: until the list is done the store
+/// holds the tickets as they were (kube-runtime swaps it in at the end), a
+/// relist does not wait for that, and a reconcile would judge the old copy.
+fn tickets_listed(world: &World, metrics: &Metrics, store: &Store<CachedTicket>) {
+    let gone: Vec<world::TicketKey> = match world.index.read() {
+        Ok(index) => index
+            .keys()
+            .filter(|(namespace, name)| {
+                let key = ObjectRef::new(name).within(namespace);
+                store.get(&key).is_none()
+            })
+            .map(|(namespace, name)| (namespace.clone(), name.clone()))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    for key in gone {
+        let moved = match world.index.write() {
+            Ok(mut index) => index.remove(&key),
+            Err(_) => false,
+        };
+        world.wakeups.forget(&key.0, &key.1);
+        if moved {
+            world.ticket_moved(&key.0);
+        }
+        metrics.set_ticket(key, None);
+    }
+    for ticket in store.state() {
+        world
+            .wakeups
+            .look_now(&ticket.namespace().unwrap_or_default(), &ticket.name_any());
+    }
+}
+
 /// Removes the metric series of each deleted workspace (the world's
 /// workspace cache is updated before it notifies). Runs until stopped.
 async fn forget_deleted_workspaces(world: Arc<World>, metrics: Arc<Metrics>, shutdown: Shutdown) {
@@ -305,17 +343,17 @@ async fn forget_deleted_workspaces(world: Arc<World>, metrics: Arc<Metrics>, shu
     }
 }
 
-fn index_ticket_event(world: &World, metrics: &Metrics, event: &watcher::Event<CachedTicket>) {
+fn index_ticket_event(
+    world: &World,
+    metrics: &Metrics,
+    store: &Store<CachedTicket>,
+    event: &watcher::Event<CachedTicket>,
+) {
     let (ticket, deleted) = match event {
-        watcher::Event::Apply(t) => (t, false),
-        watcher::Event::InitApply(t) => {
-            world
-                .wakeups
-                .look_now(&t.namespace().unwrap_or_default(), &t.name_any());
-            (t, false)
-        }
+        watcher::Event::Apply(t) | watcher::Event::InitApply(t) => (t, false),
         watcher::Event::Delete(t) => (t, true),
-        _ => return,
+        watcher::Event::InitDone => return tickets_listed(world, metrics, store),
+        watcher::Event::Init => return,
     };
     let moved = match world.index.write() {
         Ok(mut index) => index.update(ticket, deleted),
@@ -328,5 +366,72 @@ fn index_ticket_event(world: &World, metrics: &Metrics, event: &watcher::Event<C
     }
     if moved {
         world.ticket_moved(&namespace);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube::runtime::reflector::store;
+
+    fn ticket(namespace: &str, name: &str) -> CachedTicket {
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "supportpolicy.dev/v1alpha1", "kind": "Ticket",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {"title": "x", "severity": "A"}
+        }))
+        .unwrap()
+    }
+
+    /// Feeds one watch event through the store and then the index, as the
+    /// ticket watch does (`.reflect` before `.inspect`).
+    fn feed(
+        world: &World,
+        metrics: &Metrics,
+        writer: &mut kube::runtime::reflector::store::Writer<CachedTicket>,
+        store: &Store<CachedTicket>,
+        event: watcher::Event<CachedTicket>,
+    ) {
+        writer.apply_watcher_event(&event);
+        index_ticket_event(world, metrics, store, &event);
+    }
+
+    fn indexed(world: &World) -> Vec<String> {
+        let index = world.index.read().unwrap();
+        let mut keys: Vec<String> = index.keys().map(|(n, t)| format!("{n}/{t}")).collect();
+        keys.sort();
+        keys
+    }
+
+    /// A relist (the watch lost its place) is looked at once the store holds
+    /// it, not while the store still holds the old copies; a ticket deleted
+    /// meanwhile is forgotten, and one created meanwhile is looked at.
+    #[test]
+    fn listed_tickets_are_looked_at_once_the_store_holds_them_and_vanished_ones_forgotten() {
+        let (world, _writers, _receivers) = World::new();
+        let metrics = Metrics::default();
+        let (store, mut writer) = store::<CachedTicket>();
+        let mut feed = |event| feed(&world, &metrics, &mut writer, &store, event);
+
+        feed(watcher::Event::Init);
+        feed(watcher::Event::InitApply(ticket("a", "kept")));
+        feed(watcher::Event::InitApply(ticket("a", "deleted")));
+        assert!(world.wakeups.is_empty(), "nothing looked at mid-list");
+        feed(watcher::Event::InitDone);
+        assert_eq!(world.wakeups.len(), 2);
+        world.wakeups.begin("a", "kept");
+        world.wakeups.begin("a", "deleted");
+
+        // The watch lost its place; meanwhile one ticket went, one came.
+        feed(watcher::Event::Init);
+        feed(watcher::Event::InitApply(ticket("a", "kept")));
+        feed(watcher::Event::InitApply(ticket("b", "created")));
+        assert!(
+            world.wakeups.is_empty(),
+            "the store still holds the old list"
+        );
+        feed(watcher::Event::InitDone);
+        assert_eq!(indexed(&world), ["a/kept", "b/created"]);
+        assert_eq!(world.wakeups.len(), 2, "each listed ticket is looked at");
     }
 }

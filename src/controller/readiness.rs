@@ -10,15 +10,15 @@ use futures::StreamExt;
 use futures::channel::mpsc::UnboundedReceiver;
 use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::ResourceExt;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher;
-use kube::{Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::context::{Context, Error, Shutdown, error_policy};
-use super::errors;
+use super::errors::{self, Regarding};
 use super::status::{self, FIELD_MANAGER};
 use super::world::World;
 use crate::api::condition::condition;
@@ -33,9 +33,7 @@ type Verdict = (bool, String, String);
 /// A cluster-scoped kind whose status is one `Ready` condition derived from
 /// the catalog: the three kinds differ only in their verdict, so one
 /// controller and one reconcile serve them all.
-pub trait ReadyKind:
-    Resource<DynamicType = ()> + Clone + Debug + DeserializeOwned + Send + Sync + 'static
-{
+pub trait ReadyKind: Regarding + Clone + Debug + DeserializeOwned + Send + Sync + 'static {
     /// Status with `observedGeneration` and `conditions`, nothing else.
     type Status: Serialize + PartialEq + Clone + Default + Send + Sync;
     /// Label in metrics and logs.

@@ -10,9 +10,10 @@
 //! `Resource`): the full ticket lives only while one watch event is read.
 //!
 //! Kept: the metadata the controller and Events read (name, namespace,
-//! uid, resourceVersion, generation, creationTimestamp; no rule reads a
-//! ticket's labels or annotations, and nothing selects tickets by them), the spec without
-//! its title (no rule reads it; a resolved ticket's pause reasons go too,
+//! uid as 16 bytes, generation, creationTimestamp; the resourceVersion
+//! only until the watcher has read it; no rule reads a ticket's labels or
+//! annotations, and nothing selects tickets by them), the spec without its
+//! title (no rule reads it; a resolved ticket's pause reasons go too,
 //! shown only while paused), and of the status only what is read from a
 //! previous status: each condition's type, whether it is True and since
 //! when (rule 8 keeps a transition time while the status holds), the

@@ -74,6 +74,15 @@ struct Inner {
 }
 
 impl Inner {
+    /// Whether a burst just ended (nothing handed any more); it is over.
+    fn end_of_burst(&mut self) -> bool {
+        let ended = self.burst && self.handed.is_empty();
+        if ended {
+            self.burst = false;
+        }
+        ended
+    }
+
     fn remove(&mut self, key: &str) -> Option<Arc<str>> {
         let (k, old) = self.due.remove_entry(key)?;
         self.queue.remove(&(old, k.clone()));
@@ -96,18 +105,18 @@ impl Wakeups {
         };
         let key = format!("{namespace}/{name}");
         inner.remove(&key);
-        let full = inner.handed.len() >= HANDED;
-        if inner.handed.remove(key.as_str()).is_none() {
+        self.unhand(inner, &key);
+    }
+
+    /// The ticket no longer holds room among the handed: [`Wakeups::run`]
+    /// may hand the next (it waits for this only while the hand is full).
+    fn unhand(&self, mut inner: std::sync::MutexGuard<'_, Inner>, key: &str) {
+        if inner.handed.remove(key).is_none() {
             return;
         }
-        let ended = inner.burst && inner.handed.is_empty();
-        if ended {
-            inner.burst = false;
-        }
+        let ended = inner.end_of_burst();
         drop(inner);
-        if full {
-            self.room.notify_one();
-        }
+        self.room.notify_one();
         if ended {
             super::memory::release_freed();
         }
@@ -127,7 +136,7 @@ impl Wakeups {
         };
         let key = format!("{namespace}/{name}");
         inner.remove(&key);
-        inner.handed.remove(key.as_str());
+        self.unhand(inner, &key);
     }
 
     /// Keeps the earlier of the ticket's pending wake-up and `at`.
@@ -169,9 +178,13 @@ impl Wakeups {
         let Ok(mut inner) = self.inner.lock() else {
             return (Vec::new(), None, false);
         };
+        // Handed tickets that never began (deleted before their turn) give
+        // their room back, and end a burst they alone kept open.
         let stale = now.saturating_sub(HANDED_FOR.as_millis() as i64);
-        if inner.handed.len() >= HANDED {
-            inner.handed.retain(|_, at| *at > stale);
+        let before = inner.handed.len();
+        inner.handed.retain(|_, at| *at > stale);
+        if inner.handed.len() < before && inner.end_of_burst() {
+            super::memory::release_freed();
         }
         let mut due = Vec::new();
         while inner.handed.len() < HANDED
@@ -217,7 +230,7 @@ impl Wakeups {
             };
             tokio::select! {
                 _ = self.earlier.notified(), if !full => {}
-                _ = self.room.notified() => {}
+                _ = self.room.notified(), if full => {}
                 _ = next => {}
                 _ = shutdown.clone().wait() => return,
             }
@@ -354,10 +367,36 @@ mod tests {
         assert!(burst(&w), "one is still out");
         w.begin("ns", &due[HANDED - 1][3..]);
         assert!(!burst(&w));
+
+        // A burst whose last handed ticket never begins (it was deleted
+        // before its turn) ends when that one expires.
+        for i in 0..HANDED {
+            w.look_now("ns", &format!("u{i}"));
+        }
+        let (due, _, _) = w.take_due(now());
+        for key in &due[1..] {
+            w.begin("ns", &key[3..]);
+        }
+        assert!(burst(&w));
+        w.take_due(now() + HANDED_FOR.as_millis() as i64 + 1);
+        assert!(!burst(&w), "the one that never began expired");
     }
 
     #[tokio::test]
     async fn a_full_hand_goes_on_when_a_reconcile_begins() {
+        full_hand_goes_on(|w, name| w.begin("ns", name)).await;
+    }
+
+    /// A handed ticket deleted before its turn makes room at once, not when
+    /// its hand expires.
+    #[tokio::test]
+    async fn a_full_hand_goes_on_when_a_handed_ticket_is_deleted() {
+        full_hand_goes_on(|w, name| w.forget("ns", name)).await;
+    }
+
+    /// Hands one ticket more than fits, lets `release` free the first
+    /// handed one, and expects the last well before [`HANDED_FOR`].
+    async fn full_hand_goes_on(release: impl Fn(&Wakeups, &str)) {
         let w = Arc::new(Wakeups::default());
         let (tx, mut rx) = futures::channel::mpsc::unbounded();
         let shutdown = super::super::context::shutdown_signal();
@@ -380,7 +419,7 @@ mod tests {
             tokio::time::timeout(wait, rx.next()).await.is_err(),
             "nothing more while the hand is full"
         );
-        w.begin("ns", &first.unwrap());
+        release(&w, &first.unwrap());
         let last = tokio::time::timeout(Duration::from_secs(5), rx.next()).await;
         assert!(matches!(last, Ok(Some(_))), "the last one follows");
         shutdown.trigger();

@@ -46,32 +46,10 @@ impl TicketIndex {
     /// Records a ticket (or its deletion); true when its phase changed.
     pub fn update(&mut self, ticket: &CachedTicket, deleted: bool) -> bool {
         let key = (ticket.namespace().unwrap_or_default(), ticket.name_any());
-        if let Some(old) = self.explicit_tier.remove(&key)
-            && let Some(set) = self.by_explicit_tier.get_mut(&old)
-        {
-            set.remove(&key);
-            if set.is_empty() {
-                self.by_explicit_tier.remove(&old);
-            }
-        }
-        if let Some(old) = self.publisher.remove(&key)
-            && let Some(set) = self.by_publisher.get_mut(&old)
-        {
-            set.remove(&key);
-            if set.is_empty() {
-                self.by_publisher.remove(&old);
-            }
-        }
         if deleted {
-            let Some(names) = self.by_namespace.get_mut(&key.0) else {
-                return false;
-            };
-            let phase = names.remove(&key.1);
-            if names.is_empty() {
-                self.by_namespace.remove(&key.0);
-            }
-            return phase.flatten().is_some();
+            return self.remove(&key);
         }
+        self.unlink(&key);
         if let Some(tier) = &ticket.spec.tier {
             self.by_explicit_tier
                 .entry(tier.clone())
@@ -99,6 +77,47 @@ impl TicketIndex {
             .insert(name, phase)
             .flatten()
             != phase
+    }
+
+    /// Forgets a ticket; true when it had a phase (its workspace's counts
+    /// change).
+    pub fn remove(&mut self, key: &TicketKey) -> bool {
+        self.unlink(key);
+        let Some(names) = self.by_namespace.get_mut(&key.0) else {
+            return false;
+        };
+        let phase = names.remove(&key.1);
+        if names.is_empty() {
+            self.by_namespace.remove(&key.0);
+        }
+        phase.flatten().is_some()
+    }
+
+    /// Takes the ticket out of the tier and publisher maps.
+    fn unlink(&mut self, key: &TicketKey) {
+        if let Some(old) = self.explicit_tier.remove(key)
+            && let Some(set) = self.by_explicit_tier.get_mut(&old)
+        {
+            set.remove(key);
+            if set.is_empty() {
+                self.by_explicit_tier.remove(&old);
+            }
+        }
+        if let Some(old) = self.publisher.remove(key)
+            && let Some(set) = self.by_publisher.get_mut(&old)
+        {
+            set.remove(key);
+            if set.is_empty() {
+                self.by_publisher.remove(&old);
+            }
+        }
+    }
+
+    /// Every indexed ticket.
+    pub fn keys(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.by_namespace
+            .iter()
+            .flat_map(|(namespace, names)| names.keys().map(move |name| (namespace, name)))
     }
 
     /// Tickets whose `spec.product.publisher` names this Publisher.
