@@ -306,15 +306,7 @@ fn tickets_listed(world: &World, metrics: &Metrics, store: &Store<CachedTicket>)
         Err(_) => Vec::new(),
     };
     for key in gone {
-        let moved = match world.index.write() {
-            Ok(mut index) => index.remove(&key),
-            Err(_) => false,
-        };
-        world.wakeups.forget(&key.0, &key.1);
-        if moved {
-            world.ticket_moved(&key.0);
-        }
-        metrics.set_ticket(key, None);
+        forget_ticket(world, metrics, key);
     }
     for ticket in store.state() {
         world
@@ -349,24 +341,37 @@ fn index_ticket_event(
     store: &Store<CachedTicket>,
     event: &watcher::Event<CachedTicket>,
 ) {
-    let (ticket, deleted) = match event {
-        watcher::Event::Apply(t) | watcher::Event::InitApply(t) => (t, false),
-        watcher::Event::Delete(t) => (t, true),
+    let ticket = match event {
+        watcher::Event::Apply(t) | watcher::Event::InitApply(t) => t,
+        watcher::Event::Delete(t) => {
+            let key = (t.namespace().unwrap_or_default(), t.name_any());
+            return forget_ticket(world, metrics, key);
+        }
         watcher::Event::InitDone => return tickets_listed(world, metrics, store),
         watcher::Event::Init => return,
     };
     let moved = match world.index.write() {
-        Ok(mut index) => index.update(ticket, deleted),
+        Ok(mut index) => index.update(ticket),
         Err(_) => false,
     };
-    let namespace = ticket.namespace().unwrap_or_default();
-    if deleted {
-        metrics.set_ticket((namespace.clone(), ticket.name_any()), None);
-        world.wakeups.forget(&namespace, &ticket.name_any());
-    }
     if moved {
-        world.ticket_moved(&namespace);
+        world.ticket_moved(&ticket.namespace().unwrap_or_default());
     }
+}
+
+/// A ticket is gone (deleted, or missing from a relist): its index entry,
+/// metric series and wake-up go with it, and its workspace's counts change
+/// if it had a phase.
+fn forget_ticket(world: &World, metrics: &Metrics, key: world::TicketKey) {
+    let moved = match world.index.write() {
+        Ok(mut index) => index.remove(&key),
+        Err(_) => false,
+    };
+    world.wakeups.forget(&key.0, &key.1);
+    if moved {
+        world.ticket_moved(&key.0);
+    }
+    metrics.set_ticket(key, None);
 }
 
 #[cfg(test)]

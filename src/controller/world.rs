@@ -43,12 +43,10 @@ pub struct TicketIndex {
 }
 
 impl TicketIndex {
-    /// Records a ticket (or its deletion); true when its phase changed.
-    pub fn update(&mut self, ticket: &CachedTicket, deleted: bool) -> bool {
+    /// Records a ticket; true when its phase changed. A deleted one goes
+    /// through [`TicketIndex::remove`].
+    pub fn update(&mut self, ticket: &CachedTicket) -> bool {
         let key = (ticket.namespace().unwrap_or_default(), ticket.name_any());
-        if deleted {
-            return self.remove(&key);
-        }
         self.unlink(&key);
         if let Some(tier) = &ticket.spec.tier {
             self.by_explicit_tier
@@ -749,10 +747,10 @@ mod tests {
     #[test]
     fn tickets_are_indexed_by_the_publisher_they_name() {
         let mut index = TicketIndex::default();
-        index.update(&ticket("a", "one", Some("contoso")), false);
-        index.update(&ticket("b", "two", Some("contoso")), false);
-        index.update(&ticket("a", "three", Some("fabrikam")), false);
-        index.update(&ticket("a", "four", None), false);
+        index.update(&ticket("a", "one", Some("contoso")));
+        index.update(&ticket("b", "two", Some("contoso")));
+        index.update(&ticket("a", "three", Some("fabrikam")));
+        index.update(&ticket("a", "four", None));
         let key = |ns: &str, n: &str| (ns.to_string(), n.to_string());
         assert_eq!(
             naming(&index, "contoso"),
@@ -760,8 +758,8 @@ mod tests {
         );
         assert_eq!(naming(&index, "fabrikam"), [key("a", "three")]);
         // A ticket that changes publisher moves; one deleted goes.
-        index.update(&ticket("a", "one", Some("fabrikam")), false);
-        index.update(&ticket("b", "two", Some("contoso")), true);
+        index.update(&ticket("a", "one", Some("fabrikam")));
+        index.remove(&key("b", "two"));
         assert!(naming(&index, "contoso").is_empty());
         assert!(
             !index.by_publisher.contains_key("contoso"),
@@ -772,7 +770,7 @@ mod tests {
             [key("a", "one"), key("a", "three")]
         );
         // A product without a publisher is indexed by none.
-        index.update(&ticket("a", "three", None), false);
+        index.update(&ticket("a", "three", None));
         assert_eq!(naming(&index, "fabrikam"), [key("a", "one")]);
     }
 }
