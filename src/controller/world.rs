@@ -570,6 +570,10 @@ impl World {
     }
 }
 
+/// A changed object (name, namespace) whose announcement waits for the end
+/// of a relist.
+type Announcement = (String, Option<String>);
+
 /// Keeps one cache (policies, tiers or workspaces) and fans its spec changes
 /// out as triggers. Runs until the watch stream ends.
 pub async fn watch_catalog<K>(
@@ -592,7 +596,11 @@ pub async fn watch_catalog<K>(
     let stream =
         watcher(api, watcher::Config::default()).backoff(super::context::WatchBackoff::default());
     futures::pin_mut!(stream);
-    let mut relisted: Option<HashSet<String>> = None;
+    // During a relist (after the watch lost its place) the store holds the
+    // old objects until InitDone (kube-runtime swaps it in then): what
+    // changed is announced only after that, or the catalog rebuilt for the
+    // announcement would be built from the old store and kept.
+    let mut relisted: Option<(HashSet<String>, Vec<Announcement>)> = None;
     while let Some(event) = stream.next().await {
         let event = match event {
             Ok(e) => e.modify(|o| o.managed_fields_mut().clear()),
@@ -603,15 +611,20 @@ pub async fn watch_catalog<K>(
         };
         writer.apply_watcher_event(&event);
         match &event {
-            watcher::Event::Init => relisted = Some(HashSet::new()),
+            watcher::Event::Init => relisted = Some((HashSet::new(), Vec::new())),
             watcher::Event::InitApply(o) | watcher::Event::Apply(o) => {
                 let name = o.name_any();
-                if let Some(seen) = relisted.as_mut() {
-                    seen.insert(name.clone());
-                }
                 let ns = namespace_of(o);
-                if world.record(kind, &name, o.meta().generation, ns.clone()) {
-                    world.changed(kind, &name, ns.as_deref());
+                let changed = world.record(kind, &name, o.meta().generation, ns.clone());
+                match relisted.as_mut() {
+                    Some((seen, announce)) => {
+                        seen.insert(name.clone());
+                        if changed {
+                            announce.push((name, ns));
+                        }
+                    }
+                    None if changed => world.changed(kind, &name, ns.as_deref()),
+                    None => {}
                 }
             }
             watcher::Event::Delete(o) => {
@@ -623,8 +636,9 @@ pub async fn watch_catalog<K>(
                 world.changed(kind, &name, ns.as_deref());
             }
             watcher::Event::InitDone => {
-                if let Some(seen) = relisted.take() {
-                    for (name, ns) in world.forget_missing(kind, &seen) {
+                if let Some((seen, announce)) = relisted.take() {
+                    let missing = world.forget_missing(kind, &seen);
+                    for (name, ns) in announce.into_iter().chain(missing) {
                         world.changed(kind, &name, ns.as_deref());
                     }
                 }
